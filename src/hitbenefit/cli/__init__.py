@@ -1,0 +1,1 @@
+"""The ``hitbenefit`` command line: thin commands over the engine and the adapters."""
