@@ -1,0 +1,98 @@
+"""A beneficiary's HIT claims history, as far back as the look-backs need (CONTRACT §5).
+
+Only lines that were not rejected join the history (CONTRACT §2). The engine asks three things:
+was any HIT G-code billed in a window (FAQ 24, 60 days), is a payment category already billed on a
+day (FAQ 19, 25), and was a home infusion drug of a category billed in a window (FAQ 15-16, 30 days).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from datetime import date
+
+
+class BeneficiaryHistory:
+    """Dates of one beneficiary's HIT visits (G-codes) and home infusion drugs, by category."""
+
+    __slots__ = ("visit_dates", "category_days", "drug_dates")
+
+    def __init__(self) -> None:
+        self.visit_dates: list[date] = []
+        self.category_days: set[tuple[date, int]] = set()
+        self.drug_dates: dict[int, list[date]] = {}
+
+    def add_visit(self, day: date, category: int) -> None:
+        insort(self.visit_dates, day)
+        self.category_days.add((day, category))
+
+    def add_drug(self, day: date, category: int) -> None:
+        insort(self.drug_dates.setdefault(category, []), day)
+
+    def last_visit_between(self, first: date, last: date) -> date | None:
+        """The latest HIT G-code date from ``first`` to ``last`` inclusive, if any."""
+        dates = self.visit_dates
+        i = bisect_right(dates, last)
+        if i and dates[i - 1] >= first:
+            return dates[i - 1]
+        return None
+
+    def has_category_day(self, day: date, category: int) -> bool:
+        return (day, category) in self.category_days
+
+    def drug_between(self, category: int, first: date, last: date) -> date | None:
+        """The latest drug date of ``category`` from ``first`` to ``last`` inclusive, if any."""
+        dates = self.drug_dates.get(category)
+        if not dates:
+            return None
+        i = bisect_right(dates, last)
+        if i and dates[i - 1] >= first:
+            return dates[i - 1]
+        return None
+
+    def forget_before(self, day: date) -> None:
+        """Drop what no look-back starting on or after ``day`` can see."""
+        cut = bisect_left(self.visit_dates, day)
+        if cut:
+            del self.visit_dates[:cut]
+            self.category_days = {entry for entry in self.category_days if entry[0] >= day}
+        for dates in self.drug_dates.values():
+            cut = bisect_left(dates, day)
+            if cut:
+                del dates[:cut]
+
+    def __len__(self) -> int:
+        return len(self.visit_dates) + sum(len(d) for d in self.drug_dates.values())
+
+
+EMPTY_HISTORY = BeneficiaryHistory()
+
+
+class ClaimsHistory:
+    """Every beneficiary's history, by MBI."""
+
+    __slots__ = ("_by_mbi",)
+
+    def __init__(self) -> None:
+        self._by_mbi: dict[str, BeneficiaryHistory] = {}
+
+    def of(self, mbi: str) -> BeneficiaryHistory:
+        """The history of ``mbi`` (an empty one, not stored, when there is none yet)."""
+        return self._by_mbi.get(mbi, EMPTY_HISTORY)
+
+    def for_update(self, mbi: str) -> BeneficiaryHistory:
+        found = self._by_mbi.get(mbi)
+        if found is None:
+            found = self._by_mbi[mbi] = BeneficiaryHistory()
+        return found
+
+    def forget_before(self, mbi: str, day: date) -> None:
+        found = self._by_mbi.get(mbi)
+        if found is not None:
+            found.forget_before(day)
+
+    def entries(self) -> int:
+        """How many dates are kept in all (a measure of the look-back state)."""
+        return sum(len(h) for h in self._by_mbi.values())
+
+    def __len__(self) -> int:
+        return len(self._by_mbi)

@@ -1,0 +1,366 @@
+"""Read contract claims (CONTRACT §1) from JSON: one object, an array, or JSON Lines.
+
+Strict: unknown fields are errors (except inside ``extra``), dates are ``YYYY-MM-DD``, money has at
+most two decimals and is read as ``Decimal`` (never float). Every error names the file, the record,
+the claim id, the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterator
+
+from hitbenefit.claims.model import (
+    DEFAULT_VISIT,
+    Beneficiary,
+    Claim,
+    ClaimLine,
+    InstitutionalStay,
+    Period,
+    PlanOfCare,
+    Supplier,
+    Visit,
+)
+
+PAYERS = ("medicare-ffs", "medicare-advantage")
+STAY_KINDS = ("hospital", "cah", "snf")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOCALITY = re.compile(r"(\d{1,5})-(\d{1,2})")
+
+
+class ClaimInputError(ValueError):
+    """Input that cannot be read as a claim; ``str()`` names where and what."""
+
+    def __init__(self, problem: str, source: str = "<input>", record: int | None = None,
+                 claim_id: str | None = None, line: int | None = None, field: str | None = None) -> None:
+        self.problem, self.source, self.record = problem, source, record
+        self.claim_id, self.line, self.field = claim_id, line, field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        if self.claim_id is not None:
+            where.append(f"claim {self.claim_id}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field}")
+        return f"{', '.join(where)}: {self.problem}"
+
+
+@dataclass
+class _Where:
+    """Where the reader is, so that an error can say so."""
+
+    source: str
+    record: int
+    claim_id: str | None = None
+    line: int | None = None
+
+    def error(self, field: str, problem: str) -> ClaimInputError:
+        return ClaimInputError(problem, self.source, self.record, self.claim_id, self.line, field)
+
+
+def _object(where: _Where, field: str, value: Any, allowed: frozenset[str], required: tuple[str, ...] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise where.error(field, f"expected an object, found {_kind(value)}")
+    unknown = value.keys() - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise where.error(f"{field}.{name}" if field else name, "unknown field (a typo must not silently drop a fact)")
+    for name in required:
+        if value.get(name) is None:
+            raise where.error(f"{field}.{name}" if field else name, "required")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, Decimal)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _text(where: _Where, field: str, value: Any, optional: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(field, f"expected text, found {_kind(value)}")
+    return value.strip()
+
+
+def _date(where: _Where, field: str, value: Any, optional: bool = True) -> date | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise where.error(field, f"expected a date YYYY-MM-DD, found {_kind(value)}")
+
+
+def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Decimal | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise where.error(field, f"expected an amount in dollars (a JSON number), found {_kind(value)}")
+    amount = Decimal(value)
+    if not amount.is_finite() or amount < 0:
+        raise where.error(field, f"expected a non-negative amount, found {value}")
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise where.error(field, f"money has at most two decimals, found {value}")
+    return amount
+
+
+def _whole(where: _Where, field: str, value: Any, optional: bool = True) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value) or value < 0:
+        raise where.error(field, f"expected a whole number of minutes, found {_kind(value)}")
+    return int(value)
+
+
+def _flag(where: _Where, field: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise where.error(field, f"expected true or false, found {_kind(value)}")
+    return value
+
+
+def _texts(where: _Where, field: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise where.error(field, f"expected a list, found {_kind(value)}")
+    return tuple(_text(where, f"{field}[{i}]", item, optional=False) for i, item in enumerate(value))
+
+
+def _periods(where: _Where, field: str, value: Any) -> tuple[Period, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise where.error(field, f"expected a list of periods, found {_kind(value)}")
+    out = []
+    for i, item in enumerate(value):
+        f = f"{field}[{i}]"
+        _object(where, f, item, _PERIOD, ("from",))
+        start, end = _date(where, f + ".from", item["from"], False), _date(where, f + ".to", item.get("to"))
+        if end is not None and end < start:
+            raise where.error(f + ".to", f"ends ({end}) before it starts ({start})")
+        out.append(Period(start, end))
+    return tuple(out)
+
+
+_PERIOD = frozenset({"from", "to"})
+_STAY = frozenset({"from", "to", "kind"})
+_CLAIM = frozenset({"claim_id", "received_date", "payer", "supplier", "beneficiary", "plan_of_care",
+                    "service_locality", "lines", "extra"})
+_SUPPLIER = frozenset({"npi", "specialty", "accreditation_expires", "licensed_states"})
+_BENEFICIARY = frozenset({"mbi", "part_b", "medicare_advantage", "institutional_stays", "deductible_remaining"})
+_PLAN = frozenset({"established_by", "care_provider_role", "therapy_type", "medication", "dosage", "frequency",
+                   "duration", "professional_services", "visit_frequency", "discipline", "signed_date",
+                   "last_changed", "last_reviewed"})
+_ESTABLISHED_BY = frozenset({"npi", "role"})
+_LINE = frozenset({"line", "hcpcs", "modifiers", "units", "service_date", "place_of_service", "charge", "visit",
+                   "drug_name"})
+_VISIT = frozenset({"in_person", "drug_administered", "minutes", "hh_minutes"})
+
+
+def _supplier(where: _Where, value: Any) -> Supplier:
+    _object(where, "supplier", value, _SUPPLIER, ("npi",))
+    states = _texts(where, "supplier.licensed_states", value.get("licensed_states"))
+    return Supplier(
+        npi=_text(where, "supplier.npi", value["npi"], optional=False),
+        specialty=_text(where, "supplier.specialty", value.get("specialty")),
+        accreditation_expires=_date(where, "supplier.accreditation_expires", value.get("accreditation_expires")),
+        licensed_states=tuple(s.upper() for s in states) if states is not None else None,
+    )
+
+
+def _beneficiary(where: _Where, value: Any) -> Beneficiary:
+    _object(where, "beneficiary", value, _BENEFICIARY, ("mbi",))
+    stays = value.get("institutional_stays") or []
+    if not isinstance(stays, list):
+        raise where.error("beneficiary.institutional_stays", f"expected a list, found {_kind(stays)}")
+    parsed_stays = []
+    for i, stay in enumerate(stays):
+        f = f"beneficiary.institutional_stays[{i}]"
+        _object(where, f, stay, _STAY, ("from", "kind"))
+        if stay["kind"] not in STAY_KINDS:
+            raise where.error(f + ".kind", f"must be one of {', '.join(STAY_KINDS)}, found {_kind(stay['kind'])}")
+        (period,) = _periods(where, f, [{"from": stay["from"], "to": stay.get("to")}])
+        parsed_stays.append(InstitutionalStay(period, stay["kind"]))
+    return Beneficiary(
+        mbi=_text(where, "beneficiary.mbi", value["mbi"], optional=False),
+        part_b=_periods(where, "beneficiary.part_b", value.get("part_b")),
+        medicare_advantage=_periods(where, "beneficiary.medicare_advantage", value.get("medicare_advantage")) or (),
+        institutional_stays=tuple(parsed_stays),
+        deductible_remaining=_money(where, "beneficiary.deductible_remaining", value.get("deductible_remaining"),
+                                    optional=True),
+    )
+
+
+def _plan(where: _Where, value: Any) -> PlanOfCare | None:
+    if value is None:
+        return None
+    _object(where, "plan_of_care", value, _PLAN, ("established_by",))
+    by = _object(where, "plan_of_care.established_by", value["established_by"], _ESTABLISHED_BY, ("role",))
+    t = lambda name: _text(where, f"plan_of_care.{name}", value.get(name))  # noqa: E731
+    d = lambda name: _date(where, f"plan_of_care.{name}", value.get(name))  # noqa: E731
+    return PlanOfCare(
+        established_by_npi=_text(where, "plan_of_care.established_by.npi", by.get("npi")),
+        established_by_role=_text(where, "plan_of_care.established_by.role", by["role"], optional=False),
+        care_provider_role=t("care_provider_role"),
+        therapy_type=t("therapy_type"), medication=t("medication"), dosage=t("dosage"), frequency=t("frequency"),
+        duration=t("duration"),
+        professional_services=_texts(where, "plan_of_care.professional_services",
+                                     value.get("professional_services")) or (),
+        visit_frequency=t("visit_frequency"), discipline=t("discipline"),
+        signed_date=d("signed_date"), last_changed=d("last_changed"), last_reviewed=d("last_reviewed"),
+    )
+
+
+def _visit(where: _Where, value: Any) -> Visit:
+    if value is None:
+        return DEFAULT_VISIT
+    _object(where, "visit", value, _VISIT)
+    return Visit(
+        in_person=_flag(where, "visit.in_person", value.get("in_person"), True),
+        drug_administered=_flag(where, "visit.drug_administered", value.get("drug_administered"), True),
+        minutes=_whole(where, "visit.minutes", value.get("minutes")),
+        hh_minutes=_whole(where, "visit.hh_minutes", value.get("hh_minutes")) or 0,
+    )
+
+
+def _line(where: _Where, index: int, value: Any) -> ClaimLine:
+    number = value.get("line") if isinstance(value, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        where.line = number
+    field = f"lines[{index}]"
+    _object(where, "" if where.line else field, value, _LINE, ("line", "hcpcs", "units", "service_date", "charge"))
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise where.error("line", f"expected a line number (a whole number from 1), found {_kind(number)}")
+    units = value["units"]
+    if isinstance(units, bool) or not isinstance(units, (int, Decimal)):
+        raise where.error("units", f"expected a number, found {_kind(units)}")
+    pos = value.get("place_of_service", "12")
+    if isinstance(pos, int) and not isinstance(pos, bool):
+        pos = f"{pos:02d}"
+    pos = _text(where, "place_of_service", pos, optional=False)
+    if not (pos.isdigit() and len(pos) == 2):
+        raise where.error("place_of_service", f"expected a two-digit CMS place-of-service code, found {pos!r}")
+    modifiers = _texts(where, "modifiers", value.get("modifiers")) or ()
+    return ClaimLine(
+        line=number,
+        hcpcs=_text(where, "hcpcs", value["hcpcs"], optional=False).upper(),
+        units=Decimal(units),
+        service_date=_date(where, "service_date", value["service_date"], optional=False),
+        charge=_money(where, "charge", value["charge"]),
+        modifiers=tuple(m.upper() for m in modifiers),
+        place_of_service=pos,
+        visit=_visit(where, value.get("visit")),
+        drug_name=_text(where, "drug_name", value.get("drug_name")),
+    )
+
+
+def normalise_locality(value: str) -> str:
+    """``MAC-locality`` with the zeros a spreadsheet stripped put back: ``1112-5`` -> ``01112-05``."""
+    found = _LOCALITY.fullmatch(value.strip())
+    if not found:
+        return value.strip()
+    return f"{int(found.group(1)):05d}-{int(found.group(2)):02d}"
+
+
+def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Claim:
+    """Turn one parsed JSON object into a ``Claim``, or raise ``ClaimInputError``."""
+    where = _Where(source, record)
+    if isinstance(value, dict) and isinstance(value.get("claim_id"), str):
+        where.claim_id = value["claim_id"]
+    _object(where, "", value, _CLAIM, ("claim_id", "supplier", "beneficiary", "lines"))
+    claim_id = _text(where, "claim_id", value["claim_id"], optional=False)
+    payer = value.get("payer") or "medicare-ffs"
+    if payer not in PAYERS:
+        raise where.error("payer", f"must be one of {', '.join(PAYERS)}, found {_kind(payer)}")
+    lines_in = value["lines"]
+    if not isinstance(lines_in, list) or not lines_in:
+        raise where.error("lines", "expected a list of at least one line")
+    lines, seen = [], set()
+    for i, raw in enumerate(lines_in):
+        where.line = None
+        line = _line(where, i, raw)
+        if line.line in seen:
+            raise where.error("line", f"line number {line.line} appears twice on the claim")
+        seen.add(line.line)
+        lines.append(line)
+    where.line = None
+    locality = _text(where, "service_locality", value.get("service_locality"))
+    return Claim(
+        claim_id=claim_id,
+        supplier=_supplier(where, value["supplier"]),
+        beneficiary=_beneficiary(where, value["beneficiary"]),
+        lines=tuple(lines),
+        received_date=_date(where, "received_date", value.get("received_date")),
+        payer=payer,
+        plan_of_care=_plan(where, value.get("plan_of_care")),
+        service_locality=normalise_locality(locality) if locality else None,
+        extra=value.get("extra"),
+    )
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def iter_json_records(text: str, source: str) -> Iterator[tuple[int, Any]]:
+    """Yield (record number, parsed value) from one object, an array, or JSON Lines."""
+    stripped = text.strip()
+    if not stripped:
+        raise ClaimInputError("no claims: the input is empty", source)
+    try:
+        whole = _loads(stripped)
+    except json.JSONDecodeError as exc:
+        if not exc.msg.startswith("Extra data"):
+            raise ClaimInputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                                  source) from None
+        whole = None
+    if whole is not None:
+        if isinstance(whole, list):
+            yield from enumerate(whole, start=1)
+        else:
+            yield 1, whole
+        return
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, _loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ClaimInputError(f"not valid JSON ({exc.msg} at column {exc.colno})", source,
+                                  record=number) from None
+
+
+def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[ClaimInputError]]:
+    """Read every claim in ``text``; a bad record is reported and the good ones are kept."""
+    claims, errors = [], []
+    try:
+        for record, value in iter_json_records(text, source):
+            try:
+                claims.append(claim_from_json(value, source, record))
+            except ClaimInputError as exc:
+                errors.append(exc)
+    except ClaimInputError as exc:
+        errors.append(exc)
+    return claims, errors

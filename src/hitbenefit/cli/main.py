@@ -1,0 +1,146 @@
+"""``hitbenefit``: check and price Medicare home infusion therapy services claims.
+
+Commands stay thin: they parse options, call ``hitbenefit.service`` and print. Bad input exits
+with status 2 and one message naming the file, the claim, the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hitbenefit import __version__, service
+from hitbenefit.claims.read_json import ClaimInputError
+from hitbenefit.cli.rates import rates_app
+from hitbenefit.cli.render import explain as explain_prose
+from hitbenefit.cli.render import print_table
+from hitbenefit.parameters.load import ParameterError
+from hitbenefit.rates.files import RateFileError
+from hitbenefit.rules.catalogue import all_rules
+
+app = typer.Typer(
+    name="hitbenefit",
+    help="Check and price Medicare Part B home infusion therapy (HIT) services claims, every rule cited.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(rates_app, name="rates", help="Show, import and rebuild the HIT rate tables, with provenance.")
+
+INPUT_ERRORS = (ClaimInputError, RateFileError, ParameterError)
+
+
+class Format(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+    x835 = "835"
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line to standard error; the caller raises the returned exit (status 2)."""
+    typer.echo(f"hitbenefit: {message}", err=True)
+    return typer.Exit(2)
+
+
+RatesOpt = Annotated[Optional[Path], typer.Option("--rates", help="Rate CSV (year,locality,hcpcs,amount) replacing the bundled rates for this run.")]
+GafOpt = Annotated[Optional[Path], typer.Option("--gaf", help="GAF CSV (year,locality,gaf) replacing the bundled GAFs for this run.")]
+SuppliersOpt = Annotated[Optional[Path], typer.Option("--suppliers", help="Supplier registry CSV (npi,specialty,accreditation_expires,licensed_states).")]
+NocOpt = Annotated[Optional[Path], typer.Option("--noc-names", help="Contractor's NOC drug-name table (CSV name,category) replacing the seed table.")]
+HistoryOpt = Annotated[Optional[list[str]], typer.Option("--history", help="Earlier claims (JSON) whose accepted lines form the beneficiaries' history.")]
+
+
+def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, noc_names):
+    try:
+        tables = service.load_tables(rates, gaf, suppliers, noc_names)
+    except (*INPUT_ERRORS, OSError) as exc:
+        raise fail(str(exc)) from None
+    read = service.read_inputs(inputs)
+    prior = service.read_inputs(history or [])
+    errors = prior.errors + read.errors
+    if errors:
+        for error in errors[:20]:
+            typer.echo(f"hitbenefit: {error}", err=True)
+        if len(errors) > 20:
+            typer.echo(f"hitbenefit: ... and {len(errors) - 20} more errors", err=True)
+        raise typer.Exit(2)
+    return tables, read.claims, prior.claims
+
+
+@app.command()
+def adjudicate(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Claim files: JSON, JSON Lines; - for standard input.")],
+    rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
+    history: HistoryOpt = None,
+    format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835.")] = None,
+) -> None:
+    """Adjudicate claims and print one decision per claim, in input order (CONTRACT §7)."""
+    chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
+    if chosen is Format.x835:
+        raise fail("--format 835 is not available yet (planned in the formats issue); use json")
+    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names)
+    decisions = service.adjudicate(claims, tables, prior)
+    if chosen is Format.table:
+        print_table(decisions, Console())
+    else:
+        sys.stdout.write(service.decisions_json(decisions, lines=chosen is Format.jsonl))
+
+
+@app.command()
+def explain(
+    inputs: Annotated[list[str], typer.Argument(metavar="CLAIM...", help="Claim files (JSON, JSON Lines); - for standard input.")],
+    claim_id: Annotated[Optional[str], typer.Option("--claim-id", help="Explain only this claim.")] = None,
+    rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
+    history: HistoryOpt = None,
+) -> None:
+    """Explain a claim's decision in plain words: every reason, citation and step of the payment."""
+    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names)
+    decisions = service.adjudicate(claims, tables, prior)
+    chosen = [d for d in decisions if claim_id is None or d.claim_id == claim_id]
+    if not chosen:
+        raise fail(f"no claim {claim_id!r} in {', '.join(inputs)}")
+    typer.echo("\n\n".join(explain_prose(d) for d in chosen))
+
+
+@app.command()
+def rules(
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List every rule with its FAQ question, manual or CFR section, and reason keys."""
+    infos = all_rules()
+    if format == "json":
+        typer.echo(json.dumps([{"id": r.id, "name": r.name, "area": r.area, "applies_to": r.applies_to,
+                                "keys": list(r.keys), "citations": list(r.citations), "summary": r.summary}
+                               for r in infos], indent=2, ensure_ascii=False))
+        return
+    if format != "table":
+        raise fail(f"--format must be table or json, not {format!r}")
+    table = Table("Rule", "Area", "What it checks", "Reason keys", "Sources", header_style="bold")
+    for r in infos:
+        table.add_row(r.id, r.area, r.summary, "\n".join(r.keys), "; ".join(r.citations))
+    Console().print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"hitbenefit {__version__}")
+
+
+def run() -> None:
+    """Entry point: never show a traceback for bad input."""
+    try:
+        app()
+    except INPUT_ERRORS as exc:
+        typer.echo(f"hitbenefit: {exc}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)

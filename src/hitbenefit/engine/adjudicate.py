@@ -1,0 +1,231 @@
+"""Adjudicate one claim against a beneficiary's history, and a batch in contract order (CONTRACT §2-5).
+
+Pure and deterministic: the same claim, history and tables give the same decision; nothing here
+reads files, the clock or global state, and the history passed in is never changed by
+``adjudicate_claim`` (``adjudicate_batch`` keeps its own).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from hitbenefit.claims.history import BeneficiaryHistory, ClaimsHistory
+from hitbenefit.claims.model import Claim, ClaimLine, Decision, LineDecision, Reason
+from hitbenefit.engine.payment import price_line, unpaid
+from hitbenefit.engine.tables import Tables
+from hitbenefit.money import ZERO
+from hitbenefit.parameters.model import Parameters
+from hitbenefit.rules.catalogue import BENEFIT_START_RULE, DRUG_CODE_RULE, DRUG_RULES, OTHER_RULES, VISIT_RULES
+from hitbenefit.rules.drugs import drug_category, drug_kind
+from hitbenefit.rules.facts import HIT_DRUG, NOC_DRUG, ClaimFacts, DrugLine, Lookback, VisitLine
+
+PAID, DENIED, REJECTED, INFORMATIONAL = "paid", "denied", "rejected", "informational"
+_SEVERITY = {"rejected": 3, "denied": 2, "informational": 1, "warning": 0}
+_STATUS_OF = {3: REJECTED, 2: DENIED}
+
+
+def _reason(params: Parameters, key: str, detail: str) -> Reason:
+    spec = params.reasons[key]
+    message = f"{spec.message} {detail}" if detail else spec.message
+    return Reason(key, spec.outcome, spec.group, spec.carc, spec.rarc, message, spec.citations)
+
+
+def _worst(reasons: list[Reason]) -> int:
+    return max((_SEVERITY[r.outcome] for r in reasons), default=0)
+
+
+def _explain_outcome(decision: LineDecision) -> None:
+    for reason in decision.reasons:
+        if reason.outcome in ("rejected", "denied"):
+            decision.trace.append(f"{reason.outcome.capitalize()}: {reason.key} ({', '.join(reason.citations)}).")
+
+
+def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLine, LineDecision]:
+    drug = DrugLine(line, kind, drug_category(line, kind, params))
+    found = DRUG_CODE_RULE(drug, params)
+    findings = [found] if found else [f for f in (check(drug, params) for check in DRUG_RULES) if f]
+    reasons = [_reason(params, key, detail) for key, detail in findings]
+    drug.failed = tuple(r.key for r in reasons if r.outcome in ("rejected", "denied"))
+    worst = _worst(reasons)
+    decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(worst, INFORMATIONAL), drug.category,
+                            reasons=reasons)
+    if drug.category is not None:
+        decision.trace.append(f"{line.hcpcs} identifies a payment category {drug.category} home infusion drug"
+                              f"{' (' + line.drug_name + ')' if line.drug_name else ''} (FAQ 17, 22).")
+    decision.trace.append("The drug is paid under the DME benefit, not on this claim (FAQ 1, 4)."
+                          if kind in (HIT_DRUG, NOC_DRUG) else "Not a home infusion drug (FAQ 15, 18).")
+    _explain_outcome(decision)
+    unpaid(decision)
+    return drug, decision
+
+
+def _check_other(line: ClaimLine, params: Parameters) -> LineDecision:
+    findings = [f for f in (check(line, params) for check in OTHER_RULES) if f][:1]
+    reasons = [_reason(params, key, detail) for key, detail in findings]
+    decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(_worst(reasons), REJECTED), reasons=reasons)
+    _explain_outcome(decision)
+    unpaid(decision)
+    return decision
+
+
+def _check_visit(visit: VisitLine, params: Parameters) -> LineDecision:
+    gcode, line = visit.gcode, visit.line
+    decision = LineDecision(line.line, line.hcpcs, PAID, gcode.category, gcode.visit_type)
+    decision.trace.append(f"{line.hcpcs} is the {gcode.visit_type} visit code of payment category "
+                          f"{gcode.category} (FAQ 22, 23).")
+    found = BENEFIT_START_RULE(visit)
+    findings = [found] if found else [f for f in (check(visit) for check in VISIT_RULES) if f]
+    decision.reasons = [_reason(params, key, detail) for key, detail in findings]
+    decision.status = _STATUS_OF.get(_worst(decision.reasons), PAID)
+    _explain_outcome(decision)
+    return decision
+
+
+def claim_status(visit_decisions: Sequence[LineDecision], others: Sequence[LineDecision]) -> str:
+    """Paid, partial, denied or rejected, by the G-code lines alone (CONTRACT §2)."""
+    if not visit_decisions:
+        return REJECTED if any(d.status == REJECTED for d in others) else DENIED
+    paid = sum(1 for d in visit_decisions if d.status == PAID)
+    if paid == len(visit_decisions):
+        return PAID
+    if paid:
+        return "partial"
+    return REJECTED if all(d.status == REJECTED for d in visit_decisions) else DENIED
+
+
+def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) -> Decision:
+    """Decide every line of ``claim`` given the beneficiary's earlier ``history`` (not changed)."""
+    params = tables.params
+    facts = ClaimFacts(claim, params, tables.supplier_for(claim.supplier),
+                       tables.locality_states.get(claim.service_locality) if claim.service_locality else None)
+    lookback = Lookback(history)
+    by_line: dict[int, LineDecision] = {}
+    visits: list[tuple[ClaimLine, object]] = []
+    for line in claim.lines:
+        gcode = params.gcodes.get(line.hcpcs)
+        if gcode is not None:
+            visits.append((line, gcode))
+            continue
+        kind = drug_kind(line, params)
+        if kind is None:
+            by_line[line.line] = _check_other(line, params)
+            continue
+        drug, decision = _check_drug(line, kind, params)
+        facts.drugs.append(drug)
+        by_line[line.line] = decision
+        if drug.category is not None and not drug.failed:
+            lookback.drugs.append((line.service_date, drug.category))
+
+    visit_decisions = []
+    for line, gcode in sorted(visits, key=lambda pair: (pair[0].service_date, pair[0].line)):
+        decision = _check_visit(VisitLine(facts, line, gcode, lookback), params)
+        if decision.status != REJECTED:
+            lookback.add_visit(line.service_date, gcode.category)
+        by_line[line.line] = decision
+        visit_decisions.append(decision)
+
+    rates_used = _price(claim, visit_decisions, by_line, tables)
+    decisions = [by_line[line.line] for line in claim.lines]
+    others = [d for d in decisions if d.visit_type is None]
+    return Decision(claim.claim_id, claim_status(visit_decisions, others), decisions, _totals(claim, decisions),
+                    rates_used)
+
+
+def _price(claim: Claim, visit_decisions: list[LineDecision], by_line: dict[int, LineDecision],
+           tables: Tables) -> dict | None:
+    """Price the paid G-code lines in line order, the deductible consumed line by line (CONTRACT §4)."""
+    params = tables.params
+    known = claim.beneficiary.deductible_remaining is not None
+    deductible_left = claim.beneficiary.deductible_remaining if known else ZERO
+    lines = {line.line: line for line in claim.lines}
+    rates_used = None
+    for decision in sorted(visit_decisions, key=lambda d: d.line):
+        line = lines[decision.line]
+        if decision.status != PAID:
+            unpaid(decision)
+            continue
+        quote = tables.rates.quote(line.service_date.year, claim.service_locality, line.hcpcs)
+        if quote is None:
+            decision.reasons.append(_reason(params, "NO_RATE", _no_rate_detail(claim, line, tables)))
+            decision.trace.append("Not priced: no rate for this year and locality (allowed and paid are null).")
+            continue
+        deductible_left = price_line(decision, line, quote, deductible_left, known, params)
+        if rates_used is None:
+            rates_used = {"year": quote.table.year, "source": quote.table.source, "status": quote.table.status,
+                          "locality": claim.service_locality}
+    if rates_used is None and visit_decisions:
+        year = min(lines[d.line].service_date.year for d in visit_decisions)
+        table = tables.rates.table(year)
+        if table is not None:
+            rates_used = {"year": table.year, "source": table.source, "status": table.status,
+                          "locality": claim.service_locality}
+    return rates_used
+
+
+def _no_rate_detail(claim: Claim, line: ClaimLine, tables: Tables) -> str:
+    year = line.service_date.year
+    if claim.service_locality is None:
+        return "The claim gives no service_locality."
+    if tables.rates.table(year) is None:
+        return f"No rate table for {year} (import CMS's file with `hitbenefit rates import`)."
+    return f"The {year} table has no rate for {line.hcpcs} in locality {claim.service_locality}."
+
+
+def _totals(claim: Claim, decisions: list[LineDecision]) -> dict[str, Decimal]:
+    def total(values: Iterable[Decimal | None]) -> Decimal:
+        return sum((v for v in values if v is not None), ZERO)
+
+    return {
+        "charge": total(line.charge for line in claim.lines),
+        "allowed": total(d.allowed for d in decisions),
+        "paid": total(d.paid for d in decisions),
+        "patient": total(d.deductible for d in decisions) + total(d.coinsurance for d in decisions),
+    }
+
+
+def record(claim: Claim, decision: Decision, history: BeneficiaryHistory, params: Parameters) -> None:
+    """Add the claim's lines that were not rejected to the beneficiary's history (CONTRACT §5)."""
+    for line, line_decision in zip(claim.lines, decision.lines):
+        if line_decision.status == REJECTED or line_decision.category is None:
+            continue
+        if line_decision.visit_type is not None:
+            history.add_visit(line.service_date, line_decision.category)
+        elif line_decision.status == INFORMATIONAL:
+            history.add_drug(line.service_date, line_decision.category)
+
+
+def contract_order(claims: Sequence[Claim]) -> list[int]:
+    """Indexes of ``claims`` in batch order: earliest service date, ties by claim_id (CONTRACT §5)."""
+    return sorted(range(len(claims)), key=lambda i: (claims[i].earliest_service_date, claims[i].claim_id))
+
+
+def adjudicate_batch(claims: Sequence[Claim], tables: Tables, prior: Sequence[Claim] = (),
+                     history: ClaimsHistory | None = None) -> list[Decision]:
+    """Decide ``claims`` in contract order with history accumulating; decisions come back in input order.
+
+    ``prior`` claims are earlier history from outside the batch: they are adjudicated first, in the
+    same order, only to build the history. Each beneficiary's history keeps only what the longest
+    look-back can still reach.
+    """
+    history = history if history is not None else ClaimsHistory()
+    for claim in (prior[i] for i in contract_order(prior)):
+        _decide_and_record(claim, history, tables)
+    decisions: list[Decision | None] = [None] * len(claims)
+    for i in contract_order(claims):
+        decisions[i] = _decide_and_record(claims[i], history, tables)
+    return decisions  # type: ignore[return-value]
+
+
+def longest_lookback_days(params: Parameters, claim: Claim) -> int:
+    day = claim.earliest_service_date
+    return max(params.value("initial_visit_lookback_days", day), params.value("drug_window_days", day))
+
+
+def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables) -> Decision:
+    mbi = claim.beneficiary.mbi
+    history.forget_before(mbi, claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params, claim)))
+    decision = adjudicate_claim(claim, history.of(mbi), tables)
+    record(claim, decision, history.for_update(mbi), tables.params)
+    return decision

@@ -1,0 +1,62 @@
+"""Every rule, in the order the engine applies it; ``hitbenefit rules`` prints this list."""
+
+from __future__ import annotations
+
+from hitbenefit.rules import (
+    coding,
+    drugs,
+    eligibility,
+    home_health,
+    infusion_day,
+    once_per_day,
+    plan_of_care,
+    supplier,
+    units,
+    visit_type,
+)
+from hitbenefit.rules.cite import RuleInfo
+
+BENEFIT_START_RULE = visit_type.on_or_after_benefit_start
+
+VISIT_RULES = (
+    eligibility.medicare_advantage_enrollment,
+    eligibility.part_b_entitlement,
+    supplier.supplier_enrollment_known,
+    supplier.qualified_supplier,
+    plan_of_care.plan_on_file,
+    plan_of_care.plan_complete,
+    plan_of_care.plan_established_by_physician,
+    plan_of_care.under_care_of_applicable_provider,
+    plan_of_care.plan_signed,
+    plan_of_care.plan_reviewed,
+    units.units_in_range,
+    units.units_match_minutes,
+    infusion_day.furnished_in_home,
+    infusion_day.infusion_drug_administration_day,
+    home_health.home_health_time_separated,
+    drugs.qualifying_drug,
+    visit_type.initial_visit_allowed,
+    visit_type.initial_visit_not_missed,
+    once_per_day.once_per_category_per_day,
+)
+"""Checks on a HIT G-code line, after ``BENEFIT_START_RULE`` has passed."""
+
+DRUG_CODE_RULE = drugs.drug_code_valid_on_date
+
+DRUG_RULES = (
+    drugs.noc_drug_named,
+    drugs.noc_drug_assigned,
+    drugs.subcutaneous_drug_has_jb,
+    drugs.home_infusion_drug_only,
+    drugs.drug_paid_under_dme,
+)
+"""Checks on a drug J-code line, after ``DRUG_CODE_RULE`` has passed."""
+
+OTHER_RULES = (coding.not_a_dme_item, coding.known_hit_code)
+"""Checks on any other line."""
+
+
+def all_rules() -> list[RuleInfo]:
+    """Every rule's identity and citations, in the engine's order."""
+    checks = (BENEFIT_START_RULE, *VISIT_RULES, DRUG_CODE_RULE, *DRUG_RULES, *OTHER_RULES)
+    return [check.info for check in checks]

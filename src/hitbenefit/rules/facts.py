@@ -1,0 +1,80 @@
+"""What the rules look at: the claim-wide facts, a drug line, and a visit line with its look-back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from hitbenefit.claims.model import Claim, ClaimLine, Supplier
+from hitbenefit.claims.history import BeneficiaryHistory
+from hitbenefit.parameters.model import GCode, Parameters
+
+HIT_DRUG, NOC_DRUG, EXCLUDED_DRUG, OTHER_DRUG = "hit", "noc", "excluded", "other"
+
+
+@dataclass(slots=True)
+class DrugLine:
+    """A drug J-code line: its kind, its payment category when known, and what failed on it."""
+
+    line: ClaimLine
+    kind: str
+    category: int | None = None
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ClaimFacts:
+    """Facts about the claim computed once and shared by the checks of its lines."""
+
+    claim: Claim
+    params: Parameters
+    supplier: Supplier
+    service_state: str | None
+    drugs: list[DrugLine] = field(default_factory=list)
+
+
+class Lookback:
+    """The beneficiary's history plus the earlier accepted lines of the claim being adjudicated."""
+
+    __slots__ = ("history", "visits", "category_days", "drugs")
+
+    def __init__(self, history: BeneficiaryHistory) -> None:
+        self.history = history
+        self.visits: list[date] = []
+        self.category_days: set[tuple[date, int]] = set()
+        self.drugs: list[tuple[date, int]] = []
+
+    def add_visit(self, day: date, category: int) -> None:
+        self.visits.append(day)
+        self.category_days.add((day, category))
+
+    def last_visit_between(self, first: date, last: date) -> date | None:
+        found = self.history.last_visit_between(first, last)
+        for day in self.visits:
+            if first <= day <= last and (found is None or day > found):
+                found = day
+        return found
+
+    def has_category_day(self, day: date, category: int) -> bool:
+        return (day, category) in self.category_days or self.history.has_category_day(day, category)
+
+    def drug_between(self, category: int, first: date, last: date) -> date | None:
+        found = self.history.drug_between(category, first, last)
+        for day, cat in self.drugs:
+            if cat == category and first <= day <= last and (found is None or day > found):
+                found = day
+        return found
+
+
+@dataclass(slots=True)
+class VisitLine:
+    """A HIT G-code line under check."""
+
+    facts: ClaimFacts
+    line: ClaimLine
+    gcode: GCode
+    lookback: Lookback
+
+    @property
+    def day(self) -> date:
+        return self.line.service_date
