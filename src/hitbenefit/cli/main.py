@@ -21,7 +21,8 @@ from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.cli.rates import rates_app
 from hitbenefit.cli.render import explain as explain_prose
 from hitbenefit.cli.render import print_table
-from hitbenefit.parameters.load import ParameterError
+from hitbenefit.cli.render import reasons_markdown, spec_json, x12_codes
+from hitbenefit.parameters.load import ParameterError, bundled_parameters
 from hitbenefit.rates.files import RateFileError
 from hitbenefit.rules.catalogue import all_rules
 
@@ -33,7 +34,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-app.add_typer(rates_app, name="rates", help="Show, import and rebuild the HIT rate tables, with provenance.")
+app.add_typer(rates_app, name="rates", help="Show, import and rebuild rate tables, with provenance.")
 
 INPUT_ERRORS = (ClaimInputError, RateFileError, ParameterError)
 
@@ -82,7 +83,7 @@ def adjudicate(
     history: HistoryOpt = None,
     format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835.")] = None,
 ) -> None:
-    """Adjudicate claims and print one decision per claim, in input order (CONTRACT §7)."""
+    """Adjudicate claims: one decision per claim, in input order."""
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
     if chosen is Format.x835:
         raise fail("--format 835 is not available yet (planned in the formats issue); use json")
@@ -101,7 +102,7 @@ def explain(
     rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
     history: HistoryOpt = None,
 ) -> None:
-    """Explain a claim's decision in plain words: every reason, citation and step of the payment."""
+    """Explain a claim's decision and payment in plain words."""
     tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names)
     decisions = service.adjudicate(claims, tables, prior)
     chosen = [d for d in decisions if claim_id is None or d.claim_id == claim_id]
@@ -114,7 +115,7 @@ def explain(
 def rules(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
-    """List every rule with its FAQ question, manual or CFR section, and reason keys."""
+    """List every rule with its FAQ and manual/CFR citations."""
     infos = all_rules()
     if format == "json":
         typer.echo(json.dumps([{"id": r.id, "name": r.name, "area": r.area, "applies_to": r.applies_to,
@@ -127,6 +128,25 @@ def rules(
     for r in infos:
         table.add_row(r.id, r.area, r.summary, "\n".join(r.keys), "; ".join(r.citations))
     Console().print(table)
+
+
+@app.command()
+def reasons(
+    format: Annotated[str, typer.Option("--format", help="table, markdown or json.")] = "table",
+) -> None:
+    """List the reason keys with X12 codes, messages, sources."""
+    specs = list(bundled_parameters().reasons.values())
+    if format == "json":
+        typer.echo(json.dumps([spec_json(s) for s in specs], indent=2, ensure_ascii=False))
+    elif format == "markdown":
+        typer.echo(reasons_markdown(specs), nl=False)
+    elif format == "table":
+        table = Table("Key", "Outcome", "X12", "Message", "Why this code", header_style="bold")
+        for s in specs:
+            table.add_row(s.key, s.outcome, x12_codes(s), s.message, s.code_basis)
+        Console().print(table)
+    else:
+        raise fail(f"--format must be table, markdown or json, not {format!r}")
 
 
 @app.command()

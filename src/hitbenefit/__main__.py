@@ -1,0 +1,5 @@
+"""``python -m hitbenefit`` runs the command line."""
+
+from hitbenefit.cli.main import run
+
+run()

@@ -1,0 +1,151 @@
+"""The ``hitbenefit`` command as a user runs it (a real process, real files)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples/claims/example-claim.json"
+DEMO = ROOT / "examples/claims/demo-month.jsonl"
+
+
+def hitbenefit(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hitbenefit", *map(str, args)], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def decisions(result: subprocess.CompletedProcess) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout, parse_float=Decimal)
+
+
+def claim(**changes) -> dict:
+    base = json.loads(EXAMPLE.read_text())
+    base.update(changes)
+    return base
+
+
+def test_help_lists_every_command_on_one_line():
+    out = hitbenefit("--help").stdout
+    for command in ("adjudicate", "explain", "rules", "reasons", "rates", "version"):
+        assert any(line.strip().startswith(command + " ") for line in out.splitlines()), command
+
+
+def test_adjudicate_prints_one_decision_per_claim_in_input_order():
+    result = decisions(hitbenefit("adjudicate", DEMO))
+    ids = [json.loads(line)["claim_id"] for line in DEMO.read_text().splitlines()]
+    assert [d["claim_id"] for d in result] == ids
+    by_id = {d["claim_id"]: d for d in result}
+    assert by_id["DEMO-B-0320"]["status"] == "rejected"
+    assert by_id["DEMO-B-0320"]["lines"][0]["reasons"][0]["key"] == "INITIAL_WITHIN_60_DAYS"
+    assert by_id["DEMO-A-0303"]["status"] == "paid"
+
+
+def test_money_is_printed_as_exact_two_decimal_numbers():
+    out = hitbenefit("adjudicate", EXAMPLE).stdout
+    assert '"charge": 450.00' in out
+    paid = json.loads(out, parse_float=Decimal)[0]["lines"][0]
+    assert paid["paid"] + paid["coinsurance"] + paid["deductible"] + paid["sequestration"] == paid["allowed"]
+
+
+def test_standard_input_and_json_lines_output():
+    result = hitbenefit("adjudicate", "-", "--format", "jsonl", stdin=EXAMPLE.read_text())
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["claim_id"] == "HIT-2025-000123"
+
+
+@pytest.mark.parametrize("change, where", [
+    ({"lines": [{"line": 1, "hcpcs": "G0089", "units": 8, "service_date": "2025-03-03", "charge": 450.00,
+                 "colour": "red"}]}, "line 1, field colour"),
+    ({"lines": [{"line": 1, "hcpcs": "G0089", "units": 8, "service_date": "2025-02-30", "charge": 450.00}]},
+     "line 1, field service_date"),
+    ({"lines": [{"line": 1, "hcpcs": "G0089", "units": 8, "service_date": "2025-03-03", "charge": 450.001}]},
+     "line 1, field charge"),
+    ({"supplier": {"specialty": "D6"}}, "field supplier.npi"),
+])
+def test_bad_input_exits_2_naming_file_claim_line_and_field(tmp_path, change, where):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(claim(**change)))
+    result = hitbenefit("adjudicate", path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"{path}, record 1, claim HIT-2025-000123, {where}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_files_exit_2_without_a_traceback(tmp_path):
+    missing = hitbenefit("adjudicate", tmp_path / "nope.json")
+    assert missing.returncode == 2 and "nope.json" in missing.stderr and "Traceback" not in missing.stderr
+    (tmp_path / "broken.json").write_text('{"claim_id": ')
+    broken = hitbenefit("adjudicate", tmp_path / "broken.json")
+    assert broken.returncode == 2 and "not valid JSON" in broken.stderr
+
+
+def test_a_bad_record_in_json_lines_is_named_by_its_line(tmp_path):
+    good = json.dumps(claim())
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(good + "\n" + json.dumps(claim(claim_id="X2", payer="medicaid")) + "\n")
+    result = hitbenefit("adjudicate", path)
+    assert result.returncode == 2
+    assert "record 2, claim X2, field payer" in result.stderr
+
+
+def test_table_format_shows_status_and_reasons():
+    out = hitbenefit("adjudicate", DEMO, "--format", "table").stdout
+    assert "Claim DEMO-B-0320" in out and "REJECTED" in out and "INITIAL_WITHIN_60_DAYS" in out
+    assert "ESTIMATE" in out
+
+
+def test_explain_gives_reasons_sources_and_every_payment_step():
+    out = hitbenefit("explain", DEMO, "--claim-id", "DEMO-B-0305").stdout
+    assert "Claim DEMO-B-0305 is paid." in out
+    assert "Deductible: $100.00 still owed" in out
+    assert "Coinsurance = 20%" in out and "Sequestration 2%" in out and "Paid = " in out
+    missing = hitbenefit("explain", DEMO, "--claim-id", "NOPE")
+    assert missing.returncode == 2 and "NOPE" in missing.stderr
+
+
+def test_rules_lists_every_rule_with_an_faq_citation():
+    rules = json.loads(hitbenefit("rules", "--format", "json").stdout)
+    assert len(rules) >= 25
+    assert all(any(c.startswith("FAQ") for c in r["citations"]) for r in rules)
+    assert {"VIS-2", "CLM-3", "POC-4", "ELIG-4"} <= {r["id"] for r in rules}
+
+
+def test_reason_table_in_docs_is_the_generated_one():
+    assert hitbenefit("reasons", "--format", "markdown").stdout == (ROOT / "docs/reasons.md").read_text()
+
+
+def test_supplier_registry_fills_what_the_claim_leaves_out(tmp_path):
+    unverified = claim(supplier={"npi": "1234567893"})
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(unverified))
+    keys = [r["key"] for r in decisions(hitbenefit("adjudicate", path))[0]["lines"][0]["reasons"]]
+    assert "SUPPLIER_UNVERIFIED" in keys
+    registry = tmp_path / "suppliers.csv"
+    registry.write_text("npi,specialty,accreditation_expires,licensed_states\n1234567893,D6,2027-01-01,VA;MD\n")
+    keys = [r["key"] for r in decisions(hitbenefit("adjudicate", path, "--suppliers", registry))[0]["lines"][0]["reasons"]]
+    assert "SUPPLIER_UNVERIFIED" not in keys
+    registry.write_text("npi,specialty,accreditation_expires,licensed_states\n1234567893,A5,,\n")
+    line = decisions(hitbenefit("adjudicate", path, "--suppliers", registry))[0]["lines"][0]
+    assert line["status"] == "denied" and line["reasons"][0]["key"] == "NOT_QUALIFIED_SUPPLIER"
+
+
+def test_rates_and_gaf_files_replace_the_bundled_tables(tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("year,locality,hcpcs,amount\n2025,national,G0089,300.00\n")
+    gaf = tmp_path / "gaf.csv"
+    gaf.write_text("year,locality,gaf\n2025,11302-00,1.1\n")
+    result = decisions(hitbenefit("adjudicate", EXAMPLE, "--rates", rates, "--gaf", gaf))[0]
+    line = result["lines"][0]
+    assert line["allowed"] == Decimal("330.00")
+    assert line["coinsurance"] == Decimal("66.00") and line["sequestration"] == Decimal("5.28")
+    assert line["paid"] == Decimal("258.72")
+    assert result["rates"]["status"] == "official"
