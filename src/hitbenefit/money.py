@@ -14,7 +14,7 @@ def to_cents(amount: Decimal) -> Decimal:
 
 
 def dollars(amount: Decimal | None) -> str:
-    """Format an amount as ``$1,234.56`` for people."""
+    """Format an amount as ``$1234.56`` for people."""
     if amount is None:
         return "not priced"
-    return f"${amount:,.2f}"
+    return "$" + str(amount.quantize(CENT, rounding=ROUND_HALF_UP))

@@ -146,7 +146,15 @@ class LineDecision:
     sequestration: Decimal | None = None
     paid: Decimal | None = None
     reasons: list[Reason] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    payment: Any = None  # the priced amounts, with an ``explain()`` giving their steps in words
+
+    @property
+    def trace(self) -> list[str]:
+        """How the line's outcome and amounts were reached, step by step, in words."""
+        if self.payment is None:
+            return list(self.steps)
+        return self.steps + self.payment.explain()
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"line": self.line, "hcpcs": self.hcpcs, "status": self.status,
@@ -155,7 +163,7 @@ class LineDecision:
             out["visit_type"] = self.visit_type
         out.update(allowed=self.allowed, deductible=self.deductible, coinsurance=self.coinsurance,
                    sequestration=self.sequestration, paid=self.paid,
-                   reasons=[r.to_json() for r in self.reasons], trace=list(self.trace))
+                   reasons=[r.to_json() for r in self.reasons], trace=self.trace)
         return out
 
 
@@ -166,10 +174,7 @@ class Decision:
     lines: list[LineDecision]
     totals: dict[str, Decimal]
     rates: dict[str, Any] | None
-    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        out = {"claim_id": self.claim_id, "status": self.status,
-               "lines": [line.to_json() for line in self.lines],
-               "totals": dict(self.totals), "rates": self.rates}
-        return out
+        return {"claim_id": self.claim_id, "status": self.status, "lines": [line.to_json() for line in self.lines],
+                "totals": dict(self.totals), "rates": self.rates}

@@ -39,7 +39,7 @@ def _worst(reasons: list[Reason]) -> int:
 def _explain_outcome(decision: LineDecision) -> None:
     for reason in decision.reasons:
         if reason.outcome in ("rejected", "denied"):
-            decision.trace.append(f"{reason.outcome.capitalize()}: {reason.key} ({', '.join(reason.citations)}).")
+            decision.steps.append(f"{reason.outcome.capitalize()}: {reason.key} ({', '.join(reason.citations)}).")
 
 
 def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLine, LineDecision]:
@@ -52,9 +52,9 @@ def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLin
     decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(worst, INFORMATIONAL), drug.category,
                             reasons=reasons)
     if drug.category is not None:
-        decision.trace.append(f"{line.hcpcs} identifies a payment category {drug.category} home infusion drug"
+        decision.steps.append(f"{line.hcpcs} identifies a payment category {drug.category} home infusion drug"
                               f"{' (' + line.drug_name + ')' if line.drug_name else ''} (FAQ 17, 22).")
-    decision.trace.append("The drug is paid under the DME benefit, not on this claim (FAQ 1, 4)."
+    decision.steps.append("The drug is paid under the DME benefit, not on this claim (FAQ 1, 4)."
                           if kind in (HIT_DRUG, NOC_DRUG) else "Not a home infusion drug (FAQ 15, 18).")
     _explain_outcome(decision)
     unpaid(decision)
@@ -73,7 +73,7 @@ def _check_other(line: ClaimLine, params: Parameters) -> LineDecision:
 def _check_visit(visit: VisitLine, params: Parameters) -> LineDecision:
     gcode, line = visit.gcode, visit.line
     decision = LineDecision(line.line, line.hcpcs, PAID, gcode.category, gcode.visit_type)
-    decision.trace.append(f"{line.hcpcs} is the {gcode.visit_type} visit code of payment category "
+    decision.steps.append(f"{line.hcpcs} is the {gcode.visit_type} visit code of payment category "
                           f"{gcode.category} (FAQ 22, 23).")
     found = BENEFIT_START_RULE(visit)
     findings = [found] if found else [f for f in (check(visit) for check in VISIT_RULES) if f]
@@ -149,7 +149,7 @@ def _price(claim: Claim, visit_decisions: list[LineDecision], by_line: dict[int,
         quote = tables.rates.quote(line.service_date.year, claim.service_locality, line.hcpcs)
         if quote is None:
             decision.reasons.append(_reason(params, "NO_RATE", _no_rate_detail(claim, line, tables)))
-            decision.trace.append("Not priced: no rate for this year and locality (allowed and paid are null).")
+            decision.steps.append("Not priced: no rate for this year and locality (allowed and paid are null).")
             continue
         deductible_left = price_line(decision, line, quote, deductible_left, known, params)
         if rates_used is None:
@@ -174,15 +174,15 @@ def _no_rate_detail(claim: Claim, line: ClaimLine, tables: Tables) -> str:
 
 
 def _totals(claim: Claim, decisions: list[LineDecision]) -> dict[str, Decimal]:
-    def total(values: Iterable[Decimal | None]) -> Decimal:
-        return sum((v for v in values if v is not None), ZERO)
-
-    return {
-        "charge": total(line.charge for line in claim.lines),
-        "allowed": total(d.allowed for d in decisions),
-        "paid": total(d.paid for d in decisions),
-        "patient": total(d.deductible for d in decisions) + total(d.coinsurance for d in decisions),
-    }
+    charge = allowed = paid = patient = ZERO
+    for line in claim.lines:
+        charge += line.charge
+    for d in decisions:
+        if d.allowed is not None:
+            allowed += d.allowed
+            paid += d.paid
+            patient += d.deductible + d.coinsurance
+    return {"charge": charge, "allowed": allowed, "paid": paid, "patient": patient}
 
 
 def record(claim: Claim, decision: Decision, history: BeneficiaryHistory, params: Parameters) -> None:
@@ -218,14 +218,15 @@ def adjudicate_batch(claims: Sequence[Claim], tables: Tables, prior: Sequence[Cl
     return decisions  # type: ignore[return-value]
 
 
-def longest_lookback_days(params: Parameters, claim: Claim) -> int:
-    day = claim.earliest_service_date
-    return max(params.value("initial_visit_lookback_days", day), params.value("drug_window_days", day))
+def longest_lookback_days(params: Parameters) -> int:
+    """The furthest back any look-back has ever reached: what a beneficiary's history must keep."""
+    return max(v.value for name in ("initial_visit_lookback_days", "drug_window_days")
+               for v in params.scalars[name].values)
 
 
 def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables) -> Decision:
     mbi = claim.beneficiary.mbi
-    history.forget_before(mbi, claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params, claim)))
+    history.forget_before(mbi, claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params)))
     decision = adjudicate_claim(claim, history.of(mbi), tables)
     record(claim, decision, history.for_update(mbi), tables.params)
     return decision

@@ -6,40 +6,70 @@ charge and the rate after the Part B deductible; sequestration taken from Medica
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hitbenefit.claims.model import ClaimLine, LineDecision
 from hitbenefit.money import ZERO, dollars, to_cents
-from hitbenefit.parameters.model import Parameters
+from hitbenefit.parameters.model import DatedValue, Parameters
 from hitbenefit.rates.model import RateQuote
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """The numbers of one priced line; ``explain()`` puts each step into words when asked."""
+
+    quote: RateQuote
+    charge: Decimal
+    allowed: Decimal
+    deductible_owed: Decimal | None  # None: the claim gave no deductible_remaining (assumed met)
+    annual_deductible: DatedValue | None
+    deductible: Decimal
+    coinsurance_rate: Decimal
+    coinsurance: Decimal
+    medicare: Decimal
+    sequestration_rate: Decimal
+    sequestration: Decimal
+    paid: Decimal
+
+    def explain(self) -> list[str]:
+        day = self.quote.table.year
+        if self.deductible_owed is None:
+            deductible = "Deductible: the claim gives no deductible_remaining, so the Part B deductible is assumed met ($0.00)."
+        else:
+            annual = self.annual_deductible
+            of_year = f" of the {day} Part B deductible {dollars(annual.value)}" if annual else ""
+            deductible = f"Deductible: {dollars(self.deductible_owed)} still owed{of_year}; {dollars(self.deductible)} applied."
+        return [
+            self.quote.explain(),
+            f"Allowed = lesser of charge {dollars(self.charge)} and rate {dollars(self.quote.amount)} = "
+            f"{dollars(self.allowed)} (one payment for the day whatever the units: FAQ 25).",
+            deductible,
+            f"Coinsurance = {self.coinsurance_rate * 100:.0f}% x ({dollars(self.allowed)} - {dollars(self.deductible)}) "
+            f"= {dollars(self.coinsurance)}.",
+            f"Medicare share = {dollars(self.allowed)} - {dollars(self.deductible)} - {dollars(self.coinsurance)} "
+            f"= {dollars(self.medicare)}.",
+            f"Sequestration {self.sequestration_rate * 100:.0f}% x {dollars(self.medicare)} = {dollars(self.sequestration)}.",
+            f"Paid = {dollars(self.medicare)} - {dollars(self.sequestration)} = {dollars(self.paid)}.",
+        ]
 
 
 def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deductible_left: Decimal,
                deductible_known: bool, params: Parameters) -> Decimal:
-    """Set the line's amounts and trace; return the deductible still owed after it."""
-    trace = decision.trace
-    trace.append(quote.explain())
-    rate = quote.amount
-    allowed = min(line.charge, rate)
-    trace.append(f"Allowed = lesser of charge {dollars(line.charge)} and rate {dollars(rate)} = {dollars(allowed)}"
-                 f" (one payment for the day whatever the units: FAQ 25).")
+    """Set the line's amounts; return the deductible still owed after it."""
+    day = line.service_date
+    allowed = min(line.charge, quote.amount)
     deductible = min(deductible_left, allowed)
-    if deductible_known:
-        annual = params.scalars["part_b_deductible"].entry(line.service_date)
-        of_year = f" of the {line.service_date.year} Part B deductible {dollars(annual.value)}" if annual else ""
-        trace.append(f"Deductible: {dollars(deductible_left)} still owed{of_year}; {dollars(deductible)} applied.")
-    else:
-        trace.append("Deductible: the claim gives no deductible_remaining, so the Part B deductible is assumed met ($0.00).")
-    rate_20 = params.value("coinsurance_rate", line.service_date)
-    coinsurance = to_cents(rate_20 * (allowed - deductible))
-    trace.append(f"Coinsurance = {rate_20 * 100:.0f}% x ({dollars(allowed)} - {dollars(deductible)}) = {dollars(coinsurance)}.")
+    coinsurance_rate = params.value("coinsurance_rate", day)
+    coinsurance = to_cents(coinsurance_rate * (allowed - deductible))
     medicare = allowed - deductible - coinsurance
-    trace.append(f"Medicare share = {dollars(allowed)} - {dollars(deductible)} - {dollars(coinsurance)} = {dollars(medicare)}.")
-    seq_rate = params.value("sequestration_rate", line.service_date)
-    sequestration = to_cents(seq_rate * medicare)
-    trace.append(f"Sequestration {seq_rate * 100:.0f}% on {line.service_date} x {dollars(medicare)} = {dollars(sequestration)}.")
+    sequestration_rate = params.value("sequestration_rate", day)
+    sequestration = to_cents(sequestration_rate * medicare)
     paid = medicare - sequestration
-    trace.append(f"Paid = {dollars(medicare)} - {dollars(sequestration)} = {dollars(paid)}.")
+    decision.payment = Payment(
+        quote, line.charge, allowed, deductible_left if deductible_known else None,
+        params.scalars["part_b_deductible"].entry(day) if deductible_known else None, deductible,
+        coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, paid)
     decision.allowed, decision.deductible, decision.coinsurance = allowed, deductible, coinsurance
     decision.sequestration, decision.paid = sequestration, paid
     return deductible_left - deductible

@@ -144,9 +144,16 @@ class Parameters:
     reasons: Mapping[str, ReasonSpec]
     known_codes: frozenset[str]
     sources: Mapping[str, str] = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def value(self, name: str, on: date) -> Any:
-        return self.scalars[name].at(on)
+        """The value of parameter ``name`` on a date (remembered: values are immutable)."""
+        key = (name, on)
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = self.scalars[name].at(on)
+            return found
 
     def home_infusion_drug(self, code: str, on: date) -> HomeInfusionDrug | None:
         for entry in self.drugs.get(code, ()):

@@ -32,6 +32,10 @@ class RateTable:
     gaf: Mapping[str, Decimal] = field(default_factory=dict)
     gaf_source: str = ""
     notes: str = ""
+    # Added for provenance display (additive; defaults keep older constructors valid).
+    method: str = ""
+    substitutions: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

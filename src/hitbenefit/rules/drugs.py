@@ -53,9 +53,8 @@ def noc_drug_assigned(d: DrugLine, params: Parameters) -> Finding | None:
     """The contractor has assigned the named NOC drug to a payment category (J7799 JB is category 2)."""
     if d.kind != NOC_DRUG or not d.line.drug_name or d.category is not None:
         return None
-    entry = params.noc_category(d.line.drug_name)
-    if entry is not None and entry.category is None:
-        return None  # excluded: reported by home_infusion_drug_only
+    if _excluded_noc_name(d.line, params):
+        return None  # reported by home_infusion_drug_only
     return "NOC_CATEGORY_UNKNOWN", f"No category is assigned to {d.line.drug_name!r} ({params.sources['noc_names']})."
 
 
@@ -76,10 +75,9 @@ def home_infusion_drug_only(d: DrugLine, params: Parameters) -> Finding | None:
         return "NOT_HOME_INFUSION_DRUG", f"{d.line.hcpcs} is not on the home infusion drug list."
     if d.kind == EXCLUDED_DRUG:
         return "NOT_HOME_INFUSION_DRUG", f"{d.line.hcpcs}: {params.excluded_drugs[d.line.hcpcs].what}."
-    if d.kind == NOC_DRUG and d.line.drug_name:
+    if d.kind == NOC_DRUG and _excluded_noc_name(d.line, params):
         entry = params.noc_category(d.line.drug_name)
-        if entry is not None and entry.category is None:
-            return "NOT_HOME_INFUSION_DRUG", f"{d.line.drug_name!r} is excluded ({entry.reference})."
+        return "NOT_HOME_INFUSION_DRUG", f"{d.line.drug_name!r} is excluded ({entry.reference})."
     return None
 
 
@@ -87,9 +85,14 @@ def home_infusion_drug_only(d: DrugLine, params: Parameters) -> Finding | None:
       cites=("FAQ 1", "FAQ 4", "BPM 15 §320.7"))
 def drug_paid_under_dme(d: DrugLine, params: Parameters) -> Finding | None:
     """The drug itself is paid under the DME benefit; on the HIT claim it identifies the category."""
-    if d.kind in (HIT_DRUG, NOC_DRUG):
+    if d.kind == HIT_DRUG or (d.kind == NOC_DRUG and not _excluded_noc_name(d.line, params)):
         return "DRUG_PAID_UNDER_DME", ""
     return None
+
+
+def _excluded_noc_name(line: ClaimLine, params: Parameters) -> bool:
+    entry = params.noc_category(line.drug_name) if line.drug_name else None
+    return entry is not None and entry.category is None
 
 
 def drug_category(line: ClaimLine, kind: str, params: Parameters) -> int | None:
