@@ -25,11 +25,11 @@ from hitbenefit.claims.model import (
     Supplier,
     Visit,
 )
+from hitbenefit.rates.files import normalize_locality
 
 PAYERS = ("medicare-ffs", "medicare-advantage")
 STAY_KINDS = ("hospital", "cah", "snf")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_LOCALITY = re.compile(r"(\d{1,5})-(\d{1,2})")
 
 
 class ClaimInputError(ValueError):
@@ -276,14 +276,6 @@ def _line(where: _Where, index: int, value: Any) -> ClaimLine:
     )
 
 
-def normalise_locality(value: str) -> str:
-    """``MAC-locality`` with the zeros a spreadsheet stripped put back: ``1112-5`` -> ``01112-05``."""
-    found = _LOCALITY.fullmatch(value.strip())
-    if not found:
-        return value.strip()
-    return f"{int(found.group(1)):05d}-{int(found.group(2)):02d}"
-
-
 def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Claim:
     """Turn one parsed JSON object into a ``Claim``, or raise ``ClaimInputError``."""
     where = _Where(source, record)
@@ -307,6 +299,11 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Cla
         lines.append(line)
     where.line = None
     locality = _text(where, "service_locality", value.get("service_locality"))
+    if locality is not None:
+        try:
+            locality = normalize_locality(locality, allow_national=False)
+        except ValueError as exc:
+            raise where.error("service_locality", str(exc)) from None
     return Claim(
         claim_id=claim_id,
         supplier=_supplier(where, value["supplier"]),
@@ -315,7 +312,7 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Cla
         received_date=_date(where, "received_date", value.get("received_date")),
         payer=payer,
         plan_of_care=_plan(where, value.get("plan_of_care")),
-        service_locality=normalise_locality(locality) if locality else None,
+        service_locality=locality,
         extra=value.get("extra"),
     )
 

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from hitbenefit.money import dollars, to_cents
-from hitbenefit.rates.estimate import GCODES
+from hitbenefit.parameters.load import hit_gcodes
 from hitbenefit.rates.model import ESTIMATE, RateTable
 
 rates_app = typer.Typer(
@@ -41,7 +41,7 @@ def _label(table: RateTable, amount: Optional[Decimal]) -> str:
 def _rows(table: RateTable, locality: Optional[str]) -> list[dict]:
     out = []
     gaf = table.gaf.get(locality) if locality else None
-    for code, (category, visit) in GCODES.items():
+    for code, (category, visit) in hit_gcodes().items():
         national = table.national.get(code)
         local = None
         if locality:

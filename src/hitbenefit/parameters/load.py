@@ -238,3 +238,8 @@ def load_parameters(data_dir: Path = DATA, noc_names: Path | None = None) -> Par
 def bundled_parameters() -> Parameters:
     """The parameters shipped with hitbenefit (read once per process)."""
     return load_parameters()
+
+
+def hit_gcodes() -> dict[str, tuple[int, str]]:
+    """The six HIT G-codes -> (payment category, visit type), from ``codes/hit_gcodes.yaml`` (FAQ 23)."""
+    return {code: (g.category, g.visit_type) for code, g in sorted(bundled_parameters().gcodes.items())}

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Mapping
 
 from hitbenefit.money import to_cents
+from hitbenefit.parameters.load import hit_gcodes
 
 ADDON_UNITS = 4  # 5 hours = first hour + 4 additional hours (RULES PAY-4)
 
@@ -35,15 +36,6 @@ ESTABLISHED_PATIENT_EM = ("99212", "99213", "99214", "99215")
 #: every CPT code the method reads
 METHOD_CODES = tuple(c for pair in CATEGORY_CODES.values() for c in pair) + NEW_PATIENT_EM + ESTABLISHED_PATIENT_EM
 
-#: HIT G-code -> (payment category, visit type)  (RULES CODE; FAQ 23)
-GCODES: dict[str, tuple[int, str]] = {
-    "G0068": (1, "subsequent"),
-    "G0069": (2, "subsequent"),
-    "G0070": (3, "subsequent"),
-    "G0088": (1, "initial"),
-    "G0089": (2, "initial"),
-    "G0090": (3, "initial"),
-}
 
 #: ASSUMPTION: share of HIT visit days that are initial visits (not published by CMS).
 INITIAL_VISIT_SHARE = Decimal("0.15")
@@ -103,12 +95,13 @@ class Estimate:
 def estimate_national(rvus: Mapping[str, Decimal], conversion_factor: Decimal,
                       share: Decimal = INITIAL_VISIT_SHARE) -> Estimate:
     """National unadjusted amounts of the six G-codes (42 CFR 414.1550; PAY-4, PAY-5)."""
+    gcodes = hit_gcodes()
     p = em_ratio(rvus)
     bases = {cat: category_base(rvus, conversion_factor, cat) for cat in CATEGORY_CODES}
     national: dict[str, Decimal] = {}
     for cat, base in bases.items():
         initial, subsequent = split(base, p, share)
-        for code, (code_cat, visit) in GCODES.items():
+        for code, (code_cat, visit) in gcodes.items():
             if code_cat == cat:
                 national[code] = initial if visit == "initial" else subsequent
-    return Estimate(p, bases, {code: national[code] for code in GCODES})
+    return Estimate(p, bases, {code: national[code] for code in gcodes})

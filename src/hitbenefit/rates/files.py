@@ -24,8 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from hitbenefit.rates.estimate import GCODES
+from hitbenefit.parameters.load import hit_gcodes
 from hitbenefit.rates.model import ESTIMATE, OFFICIAL, STATUSES, RateBook, RateTable
+from hitbenefit.rates.pfs import pad_locality
 
 BUNDLED_DIR = Path(__file__).parent / "data"
 RATE_FIELDS = ("year", "locality", "hcpcs", "amount")
@@ -55,7 +56,7 @@ def normalize_locality(value: str, *, allow_national: bool = True) -> str:
     if not m:
         expected = "'national' or MAC-locality like 01112-54" if allow_national else "MAC-locality like 01112-54"
         raise ValueError(f"{value!r} is not {expected}")
-    return f"{m.group(1).zfill(5)}-{m.group(2).zfill(2)}"
+    return pad_locality(m.group(1), m.group(2))
 
 
 def parse_amount(value: str) -> Decimal:
@@ -94,8 +95,8 @@ def _parse_year(value: str) -> int:
 
 def _parse_hcpcs(value: str) -> str:
     code = value.strip().upper()
-    if code not in GCODES:
-        raise ValueError(f"{value!r} is not a HIT G-code ({', '.join(GCODES)})")
+    if code not in hit_gcodes():
+        raise ValueError(f"{value!r} is not a HIT G-code ({', '.join(hit_gcodes())})")
     return code
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from hitbenefit.rates.estimate import GCODES
+from hitbenefit.parameters.load import hit_gcodes
 from hitbenefit.rates.files import (
     RateFileError, YearRows, _fail, _has_rows, load_bundled_ratebook, normalize_locality, parse_amount, parse_gaf,
     read_gafs, read_provenance, read_rates, user_data_dir, write_gafs, write_rates,
@@ -136,8 +136,8 @@ def _read_row(path: Path, number: int, header: list[str], cols: Columns, cells: 
             raise _fail(path, number, name(cols.locality), f"{mac!r} / {loc!r} is not a MAC and locality number") from None
     elif hcpcs and not re.fullmatch(r"[A-Z0-9]\d{3}[A-Z0-9]", hcpcs):
         return  # a footnote line under the table
-    if hcpcs and hcpcs not in GCODES:
-        raise _fail(path, number, name(cols.hcpcs), f"{hcpcs!r} is not a HIT G-code ({', '.join(GCODES)})")
+    if hcpcs and hcpcs not in hit_gcodes():
+        raise _fail(path, number, name(cols.hcpcs), f"{hcpcs!r} is not a HIT G-code ({', '.join(hit_gcodes())})")
     if hcpcs and cols.national is not None and cells[cols.national].strip():
         out.national[hcpcs] = _money(path, number, name(cols.national), cells[cols.national])
     if locality is None:
