@@ -25,10 +25,12 @@ from hitbenefit.claims.model import (
     Supplier,
     Visit,
 )
+from hitbenefit.money import CENT
 from hitbenefit.rates.files import normalize_locality
 
 PAYERS = ("medicare-ffs", "medicare-advantage")
 STAY_KINDS = ("hospital", "cah", "snf")
+MAX_MONEY = Decimal("1000000000")  # X12 amounts (R18) carry at most 18 digits; no HIT charge comes near
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -117,11 +119,11 @@ def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Dec
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise where.error(field, f"expected an amount in dollars (a JSON number), found {_kind(value)}")
     amount = Decimal(value)
-    if not amount.is_finite() or amount < 0:
-        raise where.error(field, f"expected a non-negative amount, found {value}")
+    if not amount.is_finite() or amount < 0 or amount >= MAX_MONEY:
+        raise where.error(field, f"expected a non-negative amount below {MAX_MONEY:,}, found {value}")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise where.error(field, f"money has at most two decimals, found {value}")
-    return amount
+    return amount.quantize(CENT)
 
 
 def _whole(where: _Where, field: str, value: Any, optional: bool = True) -> int | None:
@@ -321,32 +323,46 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+def _parse(text: str, source: str, record: int | None) -> Any:
+    """One JSON value, or ClaimInputError for anything the parser refuses (syntax, depth, huge numbers)."""
+    try:
+        return _loads(text)
+    except json.JSONDecodeError as exc:
+        at = f"line {exc.lineno}, column {exc.colno}" if record is None else f"column {exc.colno}"
+        raise ClaimInputError(f"not valid JSON ({exc.msg} at {at})", source, record) from None
+    except RecursionError:
+        raise ClaimInputError("not readable JSON (nested too deeply)", source, record) from None
+    except ValueError as exc:
+        raise ClaimInputError(f"not readable JSON ({exc})", source, record) from None
+
+
+def _json_lines(text: str) -> bool:
+    """Several lines that each hold one object: JSON Lines, even if one of them is broken."""
+    lines = [raw.strip() for raw in text.splitlines() if raw.strip()]
+    return len(lines) > 1 and len(lines[0]) > 1 and all(raw.startswith("{") for raw in lines)
+
+
 def iter_json_records(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    """Yield (record number, parsed value) from one object, an array, or JSON Lines."""
+    """Yield (record number, parsed value or ClaimInputError) from one object, an array, or JSON Lines.
+
+    In JSON Lines the record number is the line number, and a broken line costs only that record.
+    """
     stripped = text.strip()
     if not stripped:
         raise ClaimInputError("no claims: the input is empty", source)
-    try:
-        whole = _loads(stripped)
-    except json.JSONDecodeError as exc:
-        if not exc.msg.startswith("Extra data"):
-            raise ClaimInputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                                  source) from None
-        whole = None
-    if whole is not None:
+    if not _json_lines(stripped):
+        whole = _parse(stripped, source, None)
         if isinstance(whole, list):
             yield from enumerate(whole, start=1)
         else:
             yield 1, whole
         return
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            yield number, _loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ClaimInputError(f"not valid JSON ({exc.msg} at column {exc.colno})", source,
-                                  record=number) from None
+        if raw.strip():
+            try:
+                yield number, _parse(raw, source, number)
+            except ClaimInputError as exc:
+                yield number, exc
 
 
 def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[ClaimInputError]]:
@@ -354,10 +370,15 @@ def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[C
     claims, errors = [], []
     try:
         for record, value in iter_json_records(text, source):
+            if isinstance(value, ClaimInputError):
+                errors.append(value)
+                continue
             try:
                 claims.append(claim_from_json(value, source, record))
             except ClaimInputError as exc:
                 errors.append(exc)
+            except RecursionError:
+                errors.append(ClaimInputError("nested too deeply", source, record))
     except ClaimInputError as exc:
         errors.append(exc)
     return claims, errors

@@ -24,7 +24,7 @@ from hitbenefit.cli.render import print_table
 from hitbenefit.cli.render import reasons_markdown, spec_json, x12_codes
 from hitbenefit.parameters.load import ParameterError, bundled_parameters
 from hitbenefit.rates.files import RateFileError
-from hitbenefit.rules.catalogue import all_rules
+from hitbenefit.engine.adjudicate import all_rules
 
 app = typer.Typer(
     name="hitbenefit",

@@ -18,6 +18,7 @@ from hitbenefit.engine.tables import Tables
 from hitbenefit.money import ZERO
 from hitbenefit.parameters.model import Parameters
 from hitbenefit.rules.catalogue import BENEFIT_START_RULE, DRUG_CODE_RULE, DRUG_RULES, OTHER_RULES, VISIT_RULES
+from hitbenefit.rules.cite import RuleInfo
 from hitbenefit.rules.drugs import drug_category, drug_kind
 from hitbenefit.rules.facts import HIT_DRUG, NOC_DRUG, ClaimFacts, DrugLine, Lookback, VisitLine
 
@@ -27,9 +28,10 @@ _STATUS_OF = {3: REJECTED, 2: DENIED}
 
 
 def _reason(params: Parameters, key: str, detail: str) -> Reason:
+    """The contract's reason for ``key``, its message completed with what this line shows."""
     spec = params.reasons[key]
-    message = f"{spec.message} {detail}" if detail else spec.message
-    return Reason(key, spec.outcome, spec.group, spec.carc, spec.rarc, message, spec.citations)
+    return Reason(key, spec.outcome, spec.group, spec.carc, spec.rarc,
+                  f"{spec.message} {detail}" if detail else spec.message, spec.citations)
 
 
 def _worst(reasons: list[Reason]) -> int:
@@ -45,8 +47,14 @@ def _explain_outcome(decision: LineDecision) -> None:
 def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLine, LineDecision]:
     drug = DrugLine(line, kind, drug_category(line, kind, params))
     found = DRUG_CODE_RULE(drug, params)
-    findings = [found] if found else [f for f in (check(drug, params) for check in DRUG_RULES) if f]
-    reasons = [_reason(params, key, detail) for key, detail in findings]
+    if found:
+        reasons = [_reason(params, *found)]
+    else:
+        reasons = []
+        for check in DRUG_RULES:
+            found = check(drug, params)
+            if found:
+                reasons.append(_reason(params, *found))
     drug.failed = tuple(r.key for r in reasons if r.outcome in ("rejected", "denied"))
     worst = _worst(reasons)
     decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(worst, INFORMATIONAL), drug.category,
@@ -76,11 +84,23 @@ def _check_visit(visit: VisitLine, params: Parameters) -> LineDecision:
     decision.steps.append(f"{line.hcpcs} is the {gcode.visit_type} visit code of payment category "
                           f"{gcode.category} (FAQ 22, 23).")
     found = BENEFIT_START_RULE(visit)
-    findings = [found] if found else [f for f in (check(visit) for check in VISIT_RULES) if f]
-    decision.reasons = [_reason(params, key, detail) for key, detail in findings]
+    if found:
+        decision.reasons = [_reason(params, *found)]
+    else:
+        reasons = decision.reasons
+        for check in VISIT_RULES:
+            found = check(visit)
+            if found:
+                reasons.append(_reason(params, *found))
     decision.status = _STATUS_OF.get(_worst(decision.reasons), PAID)
     _explain_outcome(decision)
     return decision
+
+
+def all_rules() -> list[RuleInfo]:
+    """Every rule's identity and citations in the engine's order, payment (PAY-13) last."""
+    checks = (BENEFIT_START_RULE, *VISIT_RULES, DRUG_CODE_RULE, *DRUG_RULES, *OTHER_RULES, price_line)
+    return [check.info for check in checks]
 
 
 def claim_status(visit_decisions: Sequence[LineDecision], others: Sequence[LineDecision]) -> str:
@@ -119,7 +139,9 @@ def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) 
             lookback.drugs.append((line.service_date, drug.category))
 
     visit_decisions = []
-    for line, gcode in sorted(visits, key=lambda pair: (pair[0].service_date, pair[0].line)):
+    if len(visits) > 1:
+        visits.sort(key=lambda pair: (pair[0].service_date, pair[0].line))
+    for line, gcode in visits:
         decision = _check_visit(VisitLine(facts, line, gcode, lookback), params)
         if decision.status != REJECTED:
             lookback.add_visit(line.service_date, gcode.category)
@@ -210,11 +232,12 @@ def adjudicate_batch(claims: Sequence[Claim], tables: Tables, prior: Sequence[Cl
     look-back can still reach.
     """
     history = history if history is not None else ClaimsHistory()
-    for claim in (prior[i] for i in contract_order(prior)):
-        _decide_and_record(claim, history, tables)
+    keep = timedelta(days=longest_lookback_days(tables.params))
+    for i in contract_order(prior):
+        _decide_and_record(prior[i], history, tables, keep)
     decisions: list[Decision | None] = [None] * len(claims)
     for i in contract_order(claims):
-        decisions[i] = _decide_and_record(claims[i], history, tables)
+        decisions[i] = _decide_and_record(claims[i], history, tables, keep)
     return decisions  # type: ignore[return-value]
 
 
@@ -224,9 +247,9 @@ def longest_lookback_days(params: Parameters) -> int:
                for v in params.scalars[name].values)
 
 
-def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables) -> Decision:
+def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables, keep: timedelta) -> Decision:
     mbi = claim.beneficiary.mbi
-    history.forget_before(mbi, claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params)))
+    history.forget_before(mbi, claim.earliest_service_date - keep)
     decision = adjudicate_claim(claim, history.of(mbi), tables)
     record(claim, decision, history.for_update(mbi), tables.params)
     return decision

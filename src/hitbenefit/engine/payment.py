@@ -13,6 +13,7 @@ from hitbenefit.claims.model import ClaimLine, LineDecision
 from hitbenefit.money import ZERO, dollars, to_cents
 from hitbenefit.parameters.model import DatedValue, Parameters
 from hitbenefit.rates.model import RateQuote
+from hitbenefit.rules.cite import rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,11 @@ class Payment:
         ]
 
 
+@rule("PAY-13", area="payment", applies_to="visit", keys=("NO_RATE",),
+      cites=("FAQ 19", "FAQ 25", "42 CFR 414.1550", "SSA §1833(a)(1)(BB)", "SSA §1834(u)(1)", "CONTRACT §4"))
 def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deductible_left: Decimal,
                deductible_known: bool, params: Parameters) -> Decimal:
-    """Set the line's amounts; return the deductible still owed after it."""
+    """Pay 80% of the lesser of charge and rate after the deductible, less sequestration, once per day."""
     day = line.service_date
     allowed = min(line.charge, quote.amount)
     deductible = min(deductible_left, allowed)

@@ -14,7 +14,6 @@ from hitbenefit.rules import (
     units,
     visit_type,
 )
-from hitbenefit.rules.cite import RuleInfo
 
 BENEFIT_START_RULE = visit_type.on_or_after_benefit_start
 
@@ -54,9 +53,3 @@ DRUG_RULES = (
 
 OTHER_RULES = (coding.not_a_dme_item, coding.known_hit_code)
 """Checks on any other line."""
-
-
-def all_rules() -> list[RuleInfo]:
-    """Every rule's identity and citations, in the engine's order."""
-    checks = (BENEFIT_START_RULE, *VISIT_RULES, DRUG_CODE_RULE, *DRUG_RULES, *OTHER_RULES)
-    return [check.info for check in checks]

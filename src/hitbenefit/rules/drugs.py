@@ -117,7 +117,7 @@ def drug_category(line: ClaimLine, kind: str, params: Parameters) -> int | None:
 def qualifying_drug(v: VisitLine) -> Finding | None:
     """A home infusion drug of the G-code's category is billed with the visit or in the 30 days before it."""
     category, day = v.gcode.category, v.day
-    first = day - timedelta(days=v.facts.params.value("drug_window_days", day))
+    first = day - timedelta(days=v.params.value("drug_window_days", day))
     if v.lookback.drug_between(category, first, day) is not None:
         return None
     nearby = [d for d in v.facts.drugs if first <= d.line.service_date <= day]

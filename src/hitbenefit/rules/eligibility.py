@@ -10,9 +10,12 @@ from hitbenefit.rules.facts import VisitLine
       cites=("FAQ 6", "BPM 15 §320.4"))
 def part_b_entitlement(v: VisitLine) -> Finding | None:
     """The beneficiary must have Medicare Part B on the date of service."""
-    periods = v.facts.claim.beneficiary.part_b
-    if periods is None or any(p.covers(v.day) for p in periods):
+    periods = v.claim.beneficiary.part_b
+    if periods is None:
         return None
+    for period in periods:
+        if period.covers(v.day):
+            return None
     return "NOT_PART_B", f"No Part B period covers {v.day}."
 
 
@@ -20,7 +23,7 @@ def part_b_entitlement(v: VisitLine) -> Finding | None:
       cites=("FAQ 26", "SSA §1861(s)(2)(GG)"))
 def medicare_advantage_enrollment(v: VisitLine) -> Finding | None:
     """A Medicare Advantage member's HIT services are billed to the plan, not to original Medicare."""
-    claim = v.facts.claim
+    claim = v.claim
     if claim.payer != "medicare-ffs":
         return None
     for period in claim.beneficiary.medicare_advantage:

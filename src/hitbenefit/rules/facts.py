@@ -66,15 +66,14 @@ class Lookback:
         return found
 
 
-@dataclass(slots=True)
 class VisitLine:
-    """A HIT G-code line under check."""
+    """A HIT G-code line under check, with the claim-wide facts at hand."""
 
-    facts: ClaimFacts
-    line: ClaimLine
-    gcode: GCode
-    lookback: Lookback
+    __slots__ = ("facts", "line", "gcode", "lookback", "day", "claim", "params", "plan")
 
-    @property
-    def day(self) -> date:
-        return self.line.service_date
+    def __init__(self, facts: ClaimFacts, line: ClaimLine, gcode: GCode, lookback: Lookback) -> None:
+        self.facts, self.line, self.gcode, self.lookback = facts, line, gcode, lookback
+        self.day: date = line.service_date
+        self.claim = facts.claim
+        self.params = facts.params
+        self.plan = facts.claim.plan_of_care

@@ -14,9 +14,9 @@ STAY_NAMES = {"hospital": "hospital inpatient", "cah": "critical access hospital
 def furnished_in_home(v: VisitLine) -> Finding | None:
     """The service is furnished in the home: a home place of service, and no inpatient or SNF stay that day."""
     pos = v.line.place_of_service
-    if pos not in v.facts.params.value("home_places_of_service", v.day):
+    if pos not in v.params.value("home_places_of_service", v.day):
         return "NOT_HOME", f"Place of service {pos} is not a home."
-    for stay in v.facts.claim.beneficiary.institutional_stays:
+    for stay in v.claim.beneficiary.institutional_stays:
         if stay.period.covers(v.day):
             return "NOT_HOME", (f"{v.day} falls in a {STAY_NAMES[stay.kind]} stay from {stay.period.start} "
                                 f"to {stay.period.end or 'an open end'}.")

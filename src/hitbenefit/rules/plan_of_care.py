@@ -16,7 +16,7 @@ REQUIRED_ELEMENTS = ("therapy_type", "medication", "dosage", "frequency", "durat
       cites=("FAQ 6 B", "FAQ 10", "42 CFR 414.1515", "BPM 15 §320.5, §320.9"))
 def plan_on_file(v: VisitLine) -> Finding | None:
     """Without the plan of care, payment is left to medical review."""
-    if v.facts.claim.plan_of_care is None:
+    if v.plan is None:
         return "PLAN_NOT_ON_FILE", ""
     return None
 
@@ -25,7 +25,7 @@ def plan_on_file(v: VisitLine) -> Finding | None:
       cites=("FAQ 10 A-B", "42 CFR 414.1515", "42 CFR 486.520", "BPM 15 §320.5 A-B"))
 def plan_complete(v: VisitLine) -> Finding | None:
     """The plan prescribes type, medication, dosage, frequency, duration, services, visit frequency, discipline."""
-    plan = v.facts.claim.plan_of_care
+    plan = v.plan
     if plan is None:
         return None
     missing = [name for name in REQUIRED_ELEMENTS if not getattr(plan, name)]
@@ -38,7 +38,7 @@ def plan_complete(v: VisitLine) -> Finding | None:
       cites=("FAQ 6 B", "FAQ 10", "SSA §1861(iii)(1)(B)", "BPM 15 §320.5"))
 def plan_established_by_physician(v: VisitLine) -> Finding | None:
     """Only a physician may establish the plan of care."""
-    plan = v.facts.claim.plan_of_care
+    plan = v.plan
     if plan is None or plan.established_by_role == "physician":
         return None
     return "PLAN_NOT_PHYSICIAN", f"Established by a {plan.established_by_role.replace('_', ' ')}."
@@ -48,7 +48,7 @@ def plan_established_by_physician(v: VisitLine) -> Finding | None:
       cites=("FAQ 6 A", "FAQ 21", "SSA §1861(iii)(3)(A)", "BPM 15 §320.4 A"))
 def under_care_of_applicable_provider(v: VisitLine) -> Finding | None:
     """The patient is under the care of a physician, nurse practitioner or physician assistant."""
-    plan = v.facts.claim.plan_of_care
+    plan = v.plan
     if plan is None:
         return None
     role = plan.care_provider_role or plan.established_by_role
@@ -61,10 +61,10 @@ def under_care_of_applicable_provider(v: VisitLine) -> Finding | None:
       cites=("FAQ 10 C", "FAQ 11", "BPM 15 §320.5 C"))
 def plan_signed(v: VisitLine) -> Finding | None:
     """The plan is signed and dated before the claim is submitted, and signed again after any change."""
-    plan = v.facts.claim.plan_of_care
+    plan = v.plan
     if plan is None:
         return None
-    received = v.facts.claim.received
+    received = v.claim.received
     if plan.signed_date is None:
         return "PLAN_NOT_SIGNED", "The plan carries no signature date."
     if plan.signed_date > received:
@@ -78,11 +78,11 @@ def plan_signed(v: VisitLine) -> Finding | None:
       cites=("FAQ 10 D", "FAQ 11", "BPM 15 §320.5 D"))
 def plan_reviewed(v: VisitLine) -> Finding | None:
     """The physician reviews the plan periodically (interval: a configurable parameter)."""
-    plan = v.facts.claim.plan_of_care
+    plan = v.plan
     if plan is None:
         return None
     reviewed = plan.last_reviewed or plan.signed_date
-    interval = v.facts.params.value("plan_review_interval_days", v.day)
+    interval = v.params.value("plan_review_interval_days", v.day)
     if reviewed is None:
         return "PLAN_REVIEW_DUE", "No review or signature date on the plan."
     if v.day - reviewed > timedelta(days=interval):

@@ -28,6 +28,6 @@ def qualified_supplier(v: VisitLine) -> Finding | None:
         return "NOT_QUALIFIED_SUPPLIER", f"Accreditation expired {supplier.accreditation_expires}, before {v.day}."
     state = v.facts.service_state
     if supplier.licensed_states is not None and state is not None and state not in supplier.licensed_states:
-        return "NOT_QUALIFIED_SUPPLIER", (f"Service locality {v.facts.claim.service_locality} is in {state}; "
+        return "NOT_QUALIFIED_SUPPLIER", (f"Service locality {v.claim.service_locality} is in {state}; "
                                           f"the supplier is licensed in {', '.join(supplier.licensed_states) or 'no state'}.")
     return None

@@ -13,8 +13,8 @@ from hitbenefit.rules.facts import VisitLine
 def units_in_range(v: VisitLine) -> Finding | None:
     """Units are a whole number from 1 to 96 (one day of 15-minute increments)."""
     units = v.line.units
-    low = v.facts.params.value("units_minimum", v.day)
-    high = v.facts.params.value("units_maximum", v.day)
+    low = v.params.value("units_minimum", v.day)
+    high = v.params.value("units_maximum", v.day)
     if units != units.to_integral_value() or not low <= units <= high:
         return "INVALID_UNITS", f"{units} units; expected a whole number from {low} to {high}."
     return None
@@ -33,7 +33,7 @@ def units_match_minutes(v: VisitLine) -> Finding | None:
     minutes = v.line.visit.minutes
     if not minutes:
         return None
-    per_unit = v.facts.params.value("minutes_per_unit", v.day)
+    per_unit = v.params.value("minutes_per_unit", v.day)
     nearest, begun = units_for_minutes(minutes, per_unit)
     if v.line.units not in (nearest, begun):
         expected = str(nearest) if nearest == begun else f"{nearest} or {begun}"

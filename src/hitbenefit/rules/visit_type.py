@@ -14,14 +14,14 @@ INITIAL = "initial"
       cites=("FAQ 8", "SSA §1861(iii)", "BPM 15 §320"))
 def on_or_after_benefit_start(v: VisitLine) -> Finding | None:
     """HIT G-codes are paid under this benefit for dates of service from 2021-01-01."""
-    start = v.facts.params.value("benefit_start", v.day)
+    start = v.params.value("benefit_start", v.day)
     if v.day < start:
         return "BEFORE_BENEFIT", f"{v.day} is before the benefit began on {start}."
     return None
 
 
 def _lookback_first_day(v: VisitLine):
-    return v.day - timedelta(days=v.facts.params.value("initial_visit_lookback_days", v.day))
+    return v.day - timedelta(days=v.params.value("initial_visit_lookback_days", v.day))
 
 
 @rule("VIS-2", area="initial vs subsequent visit", applies_to="visit", keys=("INITIAL_WITHIN_60_DAYS",),
