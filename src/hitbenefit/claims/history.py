@@ -90,6 +90,14 @@ class ClaimsHistory:
         if found is not None:
             found.forget_before(day)
 
+    def forget_all_before(self, day: date) -> None:
+        """Trim every beneficiary's history to ``day``, dropping those left empty."""
+        for mbi in list(self._by_mbi):
+            found = self._by_mbi[mbi]
+            found.forget_before(day)
+            if not len(found):
+                del self._by_mbi[mbi]
+
     def entries(self) -> int:
         """How many dates are kept in all (a measure of the look-back state)."""
         return sum(len(h) for h in self._by_mbi.values())

@@ -30,6 +30,8 @@ from hitbenefit.rates.files import normalize_locality
 
 PAYERS = ("medicare-ffs", "medicare-advantage")
 STAY_KINDS = ("hospital", "cah", "snf")
+MINUTES_IN_DAY = 1440
+FIRST_YEAR, LAST_YEAR = 1966, 2199  # Medicare began 1966-07-01; later dates are typos, not claims
 MAX_MONEY = Decimal("1000000000")  # X12 amounts (R18) carry at most 18 digits; no HIT charge comes near
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -71,7 +73,7 @@ class _Where:
 
 def _object(where: _Where, field: str, value: Any, allowed: frozenset[str], required: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
-        raise where.error(field, f"expected an object, found {_kind(value)}")
+        raise where.error(field or None, f"expected {'an object' if field else 'a claim object'}, found {_kind(value)}")
     unknown = value.keys() - allowed
     if unknown:
         name = sorted(unknown)[0]
@@ -107,9 +109,13 @@ def _date(where: _Where, field: str, value: Any, optional: bool = True) -> date 
         return None
     if isinstance(value, str) and _DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
+            raise where.error(field, f"a date from {FIRST_YEAR} to {LAST_YEAR} is expected, found {value!r}")
     raise where.error(field, f"expected a date YYYY-MM-DD, found {_kind(value)}")
 
 
@@ -126,11 +132,12 @@ def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Dec
     return amount.quantize(CENT)
 
 
-def _whole(where: _Where, field: str, value: Any, optional: bool = True) -> int | None:
-    if value is None and optional:
+def _minutes(where: _Where, field: str, value: Any) -> int | None:
+    if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value) or value < 0:
-        raise where.error(field, f"expected a whole number of minutes, found {_kind(value)}")
+    if (isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not 0 <= value <= MINUTES_IN_DAY
+            or value != int(value)):
+        raise where.error(field, f"expected a whole number of minutes from 0 to {MINUTES_IN_DAY}, found {_kind(value)}")
     return int(value)
 
 
@@ -242,8 +249,8 @@ def _visit(where: _Where, value: Any) -> Visit:
     return Visit(
         in_person=_flag(where, "visit.in_person", value.get("in_person"), True),
         drug_administered=_flag(where, "visit.drug_administered", value.get("drug_administered"), True),
-        minutes=_whole(where, "visit.minutes", value.get("minutes")),
-        hh_minutes=_whole(where, "visit.hh_minutes", value.get("hh_minutes")) or 0,
+        minutes=_minutes(where, "visit.minutes", value.get("minutes")),
+        hh_minutes=_minutes(where, "visit.hh_minutes", value.get("hh_minutes")) or 0,
     )
 
 

@@ -236,8 +236,14 @@ def adjudicate_batch(claims: Sequence[Claim], tables: Tables, prior: Sequence[Cl
     for i in contract_order(prior):
         _decide_and_record(prior[i], history, tables, keep)
     decisions: list[Decision | None] = [None] * len(claims)
+    swept = None
     for i in contract_order(claims):
-        decisions[i] = _decide_and_record(claims[i], history, tables, keep)
+        claim = claims[i]
+        day = claim.earliest_service_date
+        if swept is None or day - swept > keep:
+            history.forget_all_before(day - keep)  # beneficiaries with no new claims keep nothing stale
+            swept = day
+        decisions[i] = _decide_and_record(claim, history, tables, keep)
     return decisions  # type: ignore[return-value]
 
 
