@@ -54,7 +54,8 @@ class BeneficiaryHistory:
         cut = bisect_left(self.visit_dates, day)
         if cut:
             del self.visit_dates[:cut]
-            self.category_days = {entry for entry in self.category_days if entry[0] >= day}
+            if len(self.category_days) > 2 * len(self.visit_dates) + 8:  # rebuilt now and then, not every cut
+                self.category_days = {entry for entry in self.category_days if entry[0] >= day}
         for dates in self.drug_dates.values():
             cut = bisect_left(dates, day)
             if cut:

@@ -105,10 +105,10 @@ class Claim:
     plan_of_care: PlanOfCare | None = None
     service_locality: str | None = None
     extra: Any = None
+    earliest_service_date: date = field(init=False, compare=False, repr=False)
 
-    @property
-    def earliest_service_date(self) -> date:
-        return min(line.service_date for line in self.lines)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "earliest_service_date", min(line.service_date for line in self.lines))
 
     @property
     def received(self) -> date:
@@ -133,6 +133,10 @@ class Reason:
                 "message": self.message, "citations": list(self.citations)}
 
 
+VISIT, HIT_DRUG, NOC_DRUG, EXCLUDED_DRUG, OTHER_DRUG, OTHER = "visit", "hit", "noc", "excluded", "other-drug", "other"
+"""What a line is: a HIT G-code visit, a drug (home infusion, NOC, excluded, other) or anything else."""
+
+
 @dataclass(slots=True)
 class LineDecision:
     line: int
@@ -146,15 +150,36 @@ class LineDecision:
     sequestration: Decimal | None = None
     paid: Decimal | None = None
     reasons: list[Reason] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
+    kind: str = OTHER
+    drug_name: str | None = None
     payment: Any = None  # the priced amounts, with an ``explain()`` giving their steps in words
 
     @property
     def trace(self) -> list[str]:
-        """How the line's outcome and amounts were reached, step by step, in words."""
-        if self.payment is None:
-            return list(self.steps)
-        return self.steps + self.payment.explain()
+        """How the line's outcome and amounts were reached, step by step, in words (made when asked)."""
+        steps = []
+        if self.kind == VISIT:
+            steps.append(f"{self.hcpcs} is the {self.visit_type} visit code of payment category {self.category} "
+                         f"(FAQ 22, 23).")
+        elif self.kind in (HIT_DRUG, NOC_DRUG, EXCLUDED_DRUG, OTHER_DRUG):
+            if self.category is not None:
+                named = f" ({self.drug_name})" if self.drug_name else ""
+                steps.append(f"{self.hcpcs} identifies a payment category {self.category} home infusion drug{named} "
+                             f"(FAQ 17, 22).")
+            steps.append("The drug is paid under the DME benefit, not on this claim (FAQ 1, 4)."
+                         if self.kind in (HIT_DRUG, NOC_DRUG) and "NOT_HOME_INFUSION_DRUG" not in self.keys()
+                         else "Not a home infusion drug (FAQ 15, 18).")
+        for reason in self.reasons:
+            if reason.outcome in ("rejected", "denied"):
+                steps.append(f"{reason.outcome.capitalize()}: {reason.key} ({', '.join(reason.citations)}).")
+        if self.payment is not None:
+            steps.extend(self.payment.explain())
+        elif self.kind == VISIT and self.status == "paid":
+            steps.append("Not priced: no rate for this year and locality (allowed and paid are null).")
+        return steps
+
+    def keys(self) -> list[str]:
+        return [r.key for r in self.reasons]
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"line": self.line, "hcpcs": self.hcpcs, "status": self.status,

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from hitbenefit.claims.history import BeneficiaryHistory, ClaimsHistory
-from hitbenefit.claims.model import Claim, ClaimLine, Decision, LineDecision, Reason
+from hitbenefit.claims.model import OTHER, VISIT, Claim, ClaimLine, Decision, LineDecision, Reason
 from hitbenefit.engine.payment import price_line, unpaid
 from hitbenefit.engine.tables import Tables
 from hitbenefit.money import ZERO
-from hitbenefit.parameters.model import Parameters
+from hitbenefit.parameters.model import GCode, Parameters
+from hitbenefit.rates.model import RateTable
 from hitbenefit.rules.catalogue import BENEFIT_START_RULE, DRUG_CODE_RULE, DRUG_RULES, OTHER_RULES, VISIT_RULES
 from hitbenefit.rules.cite import RuleInfo
 from hitbenefit.rules.drugs import drug_category, drug_kind
-from hitbenefit.rules.facts import HIT_DRUG, NOC_DRUG, ClaimFacts, DrugLine, Lookback, VisitLine
+from hitbenefit.rules.facts import ClaimFacts, DrugLine, Lookback, VisitLine
 
 PAID, DENIED, REJECTED, INFORMATIONAL = "paid", "denied", "rejected", "informational"
 _SEVERITY = {"rejected": 3, "denied": 2, "informational": 1, "warning": 0}
@@ -34,14 +35,14 @@ def _reason(params: Parameters, key: str, detail: str) -> Reason:
                   f"{spec.message} {detail}" if detail else spec.message, spec.citations)
 
 
-def _worst(reasons: list[Reason]) -> int:
-    return max((_SEVERITY[r.outcome] for r in reasons), default=0)
-
-
-def _explain_outcome(decision: LineDecision) -> None:
-    for reason in decision.reasons:
-        if reason.outcome in ("rejected", "denied"):
-            decision.steps.append(f"{reason.outcome.capitalize()}: {reason.key} ({', '.join(reason.citations)}).")
+def _status(reasons: list[Reason], default: str) -> str:
+    """The worst outcome among the reasons (rejected > denied), or ``default`` (CONTRACT §3)."""
+    worst = 0
+    for reason in reasons:
+        severity = _SEVERITY[reason.outcome]
+        if severity > worst:
+            worst = severity
+    return _STATUS_OF.get(worst, default)
 
 
 def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLine, LineDecision]:
@@ -56,45 +57,34 @@ def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLin
             if found:
                 reasons.append(_reason(params, *found))
     drug.failed = tuple(r.key for r in reasons if r.outcome in ("rejected", "denied"))
-    worst = _worst(reasons)
-    decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(worst, INFORMATIONAL), drug.category,
-                            reasons=reasons)
-    if drug.category is not None:
-        decision.steps.append(f"{line.hcpcs} identifies a payment category {drug.category} home infusion drug"
-                              f"{' (' + line.drug_name + ')' if line.drug_name else ''} (FAQ 17, 22).")
-    decision.steps.append("The drug is paid under the DME benefit, not on this claim (FAQ 1, 4)."
-                          if kind in (HIT_DRUG, NOC_DRUG) else "Not a home infusion drug (FAQ 15, 18).")
-    _explain_outcome(decision)
-    unpaid(decision)
+    decision = LineDecision(line.line, line.hcpcs, _status(reasons, INFORMATIONAL), drug.category, None,
+                            ZERO, ZERO, ZERO, ZERO, ZERO, reasons, kind, line.drug_name)
     return drug, decision
 
 
 def _check_other(line: ClaimLine, params: Parameters) -> LineDecision:
-    findings = [f for f in (check(line, params) for check in OTHER_RULES) if f][:1]
-    reasons = [_reason(params, key, detail) for key, detail in findings]
-    decision = LineDecision(line.line, line.hcpcs, _STATUS_OF.get(_worst(reasons), REJECTED), reasons=reasons)
-    _explain_outcome(decision)
-    unpaid(decision)
-    return decision
+    for check in OTHER_RULES:
+        found = check(line, params)
+        if found:
+            reasons = [_reason(params, *found)]
+            return LineDecision(line.line, line.hcpcs, _status(reasons, REJECTED), None, None,
+                                ZERO, ZERO, ZERO, ZERO, ZERO, reasons, OTHER)
+    raise AssertionError(f"no rule classified {line.hcpcs}")  # known_hit_code always finds something
 
 
 def _check_visit(visit: VisitLine, params: Parameters) -> LineDecision:
     gcode, line = visit.gcode, visit.line
-    decision = LineDecision(line.line, line.hcpcs, PAID, gcode.category, gcode.visit_type)
-    decision.steps.append(f"{line.hcpcs} is the {gcode.visit_type} visit code of payment category "
-                          f"{gcode.category} (FAQ 22, 23).")
     found = BENEFIT_START_RULE(visit)
     if found:
-        decision.reasons = [_reason(params, *found)]
+        reasons = [_reason(params, *found)]
     else:
-        reasons = decision.reasons
+        reasons = []
         for check in VISIT_RULES:
             found = check(visit)
             if found:
                 reasons.append(_reason(params, *found))
-    decision.status = _STATUS_OF.get(_worst(decision.reasons), PAID)
-    _explain_outcome(decision)
-    return decision
+    return LineDecision(line.line, line.hcpcs, _status(reasons, PAID), gcode.category, gcode.visit_type,
+                        reasons=reasons, kind=VISIT)
 
 
 def all_rules() -> list[RuleInfo]:
@@ -103,10 +93,11 @@ def all_rules() -> list[RuleInfo]:
     return [check.info for check in checks]
 
 
-def claim_status(visit_decisions: Sequence[LineDecision], others: Sequence[LineDecision]) -> str:
-    """Paid, partial, denied or rejected, by the G-code lines alone (CONTRACT §2)."""
+def claim_status(visit_decisions: Sequence[LineDecision], all_lines: Sequence[LineDecision]) -> str:
+    """Paid, partial, denied or rejected, by the G-code lines alone (CONTRACT §2); a claim without a
+    G-code line pays nothing: rejected if a line is rejected, else denied."""
     if not visit_decisions:
-        return REJECTED if any(d.status == REJECTED for d in others) else DENIED
+        return REJECTED if any(d.status == REJECTED for d in all_lines) else DENIED
     paid = sum(1 for d in visit_decisions if d.status == PAID)
     if paid == len(visit_decisions):
         return PAID
@@ -122,7 +113,7 @@ def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) 
                        tables.locality_states.get(claim.service_locality) if claim.service_locality else None)
     lookback = Lookback(history)
     by_line: dict[int, LineDecision] = {}
-    visits: list[tuple[ClaimLine, object]] = []
+    visits: list[tuple[ClaimLine, GCode]] = []
     for line in claim.lines:
         gcode = params.gcodes.get(line.hcpcs)
         if gcode is not None:
@@ -138,52 +129,50 @@ def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) 
         if drug.category is not None and not drug.failed:
             lookback.drugs.append((line.service_date, drug.category))
 
-    visit_decisions = []
     if len(visits) > 1:
         visits.sort(key=lambda pair: (pair[0].service_date, pair[0].line))
+    visit_decisions = []
     for line, gcode in visits:
         decision = _check_visit(VisitLine(facts, line, gcode, lookback), params)
         if decision.status != REJECTED:
             lookback.add_visit(line.service_date, gcode.category)
         by_line[line.line] = decision
-        visit_decisions.append(decision)
+        visit_decisions.append((line, decision))
 
-    rates_used = _price(claim, visit_decisions, by_line, tables)
+    rates_used = _price(claim, visit_decisions, tables)
     decisions = [by_line[line.line] for line in claim.lines]
-    others = [d for d in decisions if d.visit_type is None]
-    return Decision(claim.claim_id, claim_status(visit_decisions, others), decisions, _totals(claim, decisions),
-                    rates_used)
+    return Decision(claim.claim_id, claim_status([d for _, d in visit_decisions], decisions), decisions,
+                    _totals(claim, decisions), rates_used)
 
 
-def _price(claim: Claim, visit_decisions: list[LineDecision], by_line: dict[int, LineDecision],
-           tables: Tables) -> dict | None:
+def _price(claim: Claim, visit_decisions: list[tuple[ClaimLine, LineDecision]], tables: Tables) -> dict | None:
     """Price the paid G-code lines in line order, the deductible consumed line by line (CONTRACT §4)."""
     params = tables.params
     known = claim.beneficiary.deductible_remaining is not None
     deductible_left = claim.beneficiary.deductible_remaining if known else ZERO
-    lines = {line.line: line for line in claim.lines}
+    if len(visit_decisions) > 1:
+        visit_decisions = sorted(visit_decisions, key=lambda pair: pair[0].line)
     rates_used = None
-    for decision in sorted(visit_decisions, key=lambda d: d.line):
-        line = lines[decision.line]
+    for line, decision in visit_decisions:
         if decision.status != PAID:
             unpaid(decision)
             continue
         quote = tables.rates.quote(line.service_date.year, claim.service_locality, line.hcpcs)
         if quote is None:
             decision.reasons.append(_reason(params, "NO_RATE", _no_rate_detail(claim, line, tables)))
-            decision.steps.append("Not priced: no rate for this year and locality (allowed and paid are null).")
             continue
         deductible_left = price_line(decision, line, quote, deductible_left, known, params)
         if rates_used is None:
-            rates_used = {"year": quote.table.year, "source": quote.table.source, "status": quote.table.status,
-                          "locality": claim.service_locality}
+            rates_used = _rates_json(quote.table, claim)
     if rates_used is None and visit_decisions:
-        year = min(lines[d.line].service_date.year for d in visit_decisions)
-        table = tables.rates.table(year)
+        table = tables.rates.table(min(line.service_date.year for line, _ in visit_decisions))
         if table is not None:
-            rates_used = {"year": table.year, "source": table.source, "status": table.status,
-                          "locality": claim.service_locality}
+            rates_used = _rates_json(table, claim)
     return rates_used
+
+
+def _rates_json(table: RateTable, claim: Claim) -> dict:
+    return {"year": table.year, "source": table.source, "status": table.status, "locality": claim.service_locality}
 
 
 def _no_rate_detail(claim: Claim, line: ClaimLine, tables: Tables) -> str:

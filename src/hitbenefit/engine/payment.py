@@ -71,7 +71,7 @@ def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deduct
     paid = medicare - sequestration
     decision.payment = Payment(
         quote, line.charge, allowed, deductible_left if deductible_known else None,
-        params.scalars["part_b_deductible"].entry(day) if deductible_known else None, deductible,
+        params.entry("part_b_deductible", day) if deductible_known else None, deductible,
         coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, paid)
     decision.allowed, decision.deductible, decision.coinsurance = allowed, deductible, coinsurance
     decision.sequestration, decision.paid = sequestration, paid

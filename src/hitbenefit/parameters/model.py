@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 
@@ -153,6 +153,24 @@ class Parameters:
             return self._memo[key]
         except KeyError:
             found = self._memo[key] = self.scalars[name].at(on)
+            return found
+
+    def entry(self, name: str, on: date) -> DatedValue | None:
+        """The dated entry (value, reference) of parameter ``name`` in force on a date, if any."""
+        key = (name, on, "entry")
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = self.scalars[name].entry(on)
+            return found
+
+    def days(self, name: str, on: date) -> timedelta:
+        """A parameter counted in days, as a span to add to or take from a date."""
+        key = (name, on, "days")
+        try:
+            return self._memo[key]
+        except KeyError:
+            found = self._memo[key] = timedelta(days=self.value(name, on))
             return found
 
     def home_infusion_drug(self, code: str, on: date) -> HomeInfusionDrug | None:

@@ -72,10 +72,11 @@ class RateQuote:
 class RateBook:
     """All rate tables by year. Immutable once built; shared safely between claims."""
 
-    __slots__ = ("_tables",)
+    __slots__ = ("_tables", "_quotes")
 
     def __init__(self, tables: Mapping[int, RateTable] | None = None) -> None:
         self._tables: Mapping[int, RateTable] = MappingProxyType(dict(tables or {}))
+        self._quotes: dict[tuple[int, str, str], RateQuote | None] = {}
 
     @property
     def tables(self) -> Mapping[int, RateTable]:
@@ -88,9 +89,17 @@ class RateBook:
         return sorted(self._tables)
 
     def quote(self, year: int, locality: str | None, hcpcs: str) -> RateQuote | None:
-        """The rate for ``hcpcs`` in ``locality`` in ``year``, or None when the book has none."""
+        """The rate for ``hcpcs`` in ``locality`` in ``year``, or None when the book has none (remembered)."""
         if locality is None:
             return None
+        key = (year, locality, hcpcs)
+        try:
+            return self._quotes[key]
+        except KeyError:
+            found = self._quotes[key] = self._find(year, locality, hcpcs)
+            return found
+
+    def _find(self, year: int, locality: str, hcpcs: str) -> RateQuote | None:
         table = self._tables.get(year)
         if table is None:
             return None

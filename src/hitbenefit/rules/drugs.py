@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from hitbenefit.claims.model import ClaimLine
 from hitbenefit.parameters.model import Parameters
 from hitbenefit.rules.cite import Finding, rule
@@ -31,7 +29,7 @@ def drug_kind(line: ClaimLine, params: Parameters) -> str | None:
 def drug_code_valid_on_date(d: DrugLine, params: Parameters) -> Finding | None:
     """A home infusion drug code must be in effect on the date of service."""
     line = d.line
-    if d.kind == HIT_DRUG and params.home_infusion_drug(line.hcpcs, line.service_date) is None:
+    if d.kind == HIT_DRUG and d.category is None:  # drug_category finds no entry in force that day
         return "INVALID_CODE", f"{line.hcpcs} is not a home infusion drug code on {line.service_date}."
     if d.kind == NOC_DRUG and not params.noc_codes[line.hcpcs].valid_on(line.service_date):
         return "INVALID_CODE", f"{line.hcpcs} is not valid on {line.service_date}."
@@ -117,7 +115,7 @@ def drug_category(line: ClaimLine, kind: str, params: Parameters) -> int | None:
 def qualifying_drug(v: VisitLine) -> Finding | None:
     """A home infusion drug of the G-code's category is billed with the visit or in the 30 days before it."""
     category, day = v.gcode.category, v.day
-    first = day - timedelta(days=v.params.value("drug_window_days", day))
+    first = day - v.params.days("drug_window_days", day)
     if v.lookback.drug_between(category, first, day) is not None:
         return None
     nearby = [d for d in v.facts.drugs if first <= d.line.service_date <= day]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from hitbenefit.claims.model import Claim, ClaimLine, Supplier
+from hitbenefit.claims.model import EXCLUDED_DRUG, HIT_DRUG, NOC_DRUG, OTHER_DRUG, Claim, ClaimLine, Supplier
 from hitbenefit.claims.history import BeneficiaryHistory
 from hitbenefit.parameters.model import GCode, Parameters
 
-HIT_DRUG, NOC_DRUG, EXCLUDED_DRUG, OTHER_DRUG = "hit", "noc", "excluded", "other"
+__all__ = ["EXCLUDED_DRUG", "HIT_DRUG", "NOC_DRUG", "OTHER_DRUG", "ClaimFacts", "DrugLine", "Lookback", "VisitLine"]
 
 
 @dataclass(slots=True)
@@ -22,15 +22,14 @@ class DrugLine:
     failed: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
 class ClaimFacts:
     """Facts about the claim computed once and shared by the checks of its lines."""
 
-    claim: Claim
-    params: Parameters
-    supplier: Supplier
-    service_state: str | None
-    drugs: list[DrugLine] = field(default_factory=list)
+    __slots__ = ("claim", "params", "supplier", "service_state", "drugs")
+
+    def __init__(self, claim: Claim, params: Parameters, supplier: Supplier, service_state: str | None) -> None:
+        self.claim, self.params, self.supplier, self.service_state = claim, params, supplier, service_state
+        self.drugs: list[DrugLine] = []
 
 
 class Lookback:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from hitbenefit.rules.cite import Finding, rule
 from hitbenefit.rules.facts import VisitLine
 
@@ -27,6 +25,9 @@ def plan_complete(v: VisitLine) -> Finding | None:
     """The plan prescribes type, medication, dosage, frequency, duration, services, visit frequency, discipline."""
     plan = v.plan
     if plan is None:
+        return None
+    if plan.therapy_type and plan.medication and plan.dosage and plan.frequency and plan.duration \
+            and plan.professional_services and plan.visit_frequency and plan.discipline:
         return None
     missing = [name for name in REQUIRED_ELEMENTS if not getattr(plan, name)]
     if missing:
@@ -82,9 +83,10 @@ def plan_reviewed(v: VisitLine) -> Finding | None:
     if plan is None:
         return None
     reviewed = plan.last_reviewed or plan.signed_date
-    interval = v.params.value("plan_review_interval_days", v.day)
+    interval = v.params.days("plan_review_interval_days", v.day)
     if reviewed is None:
         return "PLAN_REVIEW_DUE", "No review or signature date on the plan."
-    if v.day - reviewed > timedelta(days=interval):
-        return "PLAN_REVIEW_DUE", f"Last reviewed {reviewed}, {(v.day - reviewed).days} days before {v.day} (interval {interval} days)."
+    if v.day - reviewed > interval:
+        return "PLAN_REVIEW_DUE", (f"Last reviewed {reviewed}, {(v.day - reviewed).days} days before {v.day} "
+                                   f"(interval {interval.days} days).")
     return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-
 from hitbenefit.rules.cite import Finding, rule
 from hitbenefit.rules.facts import VisitLine
 
@@ -21,9 +19,8 @@ def units_in_range(v: VisitLine) -> Finding | None:
 
 
 def units_for_minutes(minutes: int, minutes_per_unit: int) -> tuple[int, int]:
-    """The units a visit of ``minutes`` reports: rounded to the nearest increment, or every increment begun."""
-    exact = Decimal(minutes) / minutes_per_unit
-    return int(exact.to_integral_value(ROUND_HALF_UP)), int(exact.to_integral_value(ROUND_CEILING))
+    """The units a visit of ``minutes`` reports: rounded half up to the nearest increment, or every increment begun."""
+    return (2 * minutes + minutes_per_unit) // (2 * minutes_per_unit), -(-minutes // minutes_per_unit)
 
 
 @rule("CLM-7b", area="units", applies_to="visit", keys=("UNITS_MINUTES_MISMATCH",),

@@ -22,8 +22,11 @@ def on_or_after_benefit_start(v: VisitLine) -> Finding | None:
     return None
 
 
+ONE_DAY = timedelta(days=1)
+
+
 def _lookback_first_day(v: VisitLine):
-    return v.day - timedelta(days=v.params.value("initial_visit_lookback_days", v.day))
+    return v.day - v.params.days("initial_visit_lookback_days", v.day)
 
 
 @rule("VIS-2", area="initial vs subsequent visit", applies_to="visit", keys=("INITIAL_WITHIN_60_DAYS",),
@@ -33,7 +36,7 @@ def initial_visit_allowed(v: VisitLine) -> Finding | None:
     if v.gcode.visit_type != INITIAL:
         return None
     first = _lookback_first_day(v)
-    last = v.lookback.last_visit_between(first, v.day - timedelta(days=1))
+    last = v.lookback.last_visit_between(first, v.day - ONE_DAY)
     if last is None:
         return None
     return "INITIAL_WITHIN_60_DAYS", (f"A HIT visit on {last} is {(v.day - last).days} days before {v.day}; "
@@ -46,6 +49,6 @@ def initial_visit_not_missed(v: VisitLine) -> Finding | None:
     """A subsequent-visit code where the history would have allowed the higher initial-visit code."""
     if v.gcode.visit_type == INITIAL:
         return None
-    if v.lookback.last_visit_between(_lookback_first_day(v), v.day - timedelta(days=1)) is None:
+    if v.lookback.last_visit_between(_lookback_first_day(v), v.day - ONE_DAY) is None:
         return "INITIAL_VISIT_AVAILABLE", f"No HIT visit in the 60 days before {v.day} is on record."
     return None
