@@ -44,8 +44,19 @@ class Parameter:
         return found.value
 
 
+class InForce:
+    """A code table entry in force from ``start`` to ``end`` (inclusive; None = still in force)."""
+
+    __slots__ = ()
+    start: date
+    end: date | None
+
+    def valid_on(self, on: date) -> bool:
+        return self.start <= on and (self.end is None or on <= self.end)
+
+
 @dataclass(frozen=True, slots=True)
-class GCode:
+class GCode(InForce):
     """A HIT services G-code (FAQ 23)."""
 
     code: str
@@ -57,12 +68,9 @@ class GCode:
     reference: str
     confidence: str
 
-    def valid_on(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
-
 
 @dataclass(frozen=True, slots=True)
-class HomeInfusionDrug:
+class HomeInfusionDrug(InForce):
     """A home infusion drug J-code and its payment category (FAQ 16, 22)."""
 
     code: str
@@ -74,12 +82,9 @@ class HomeInfusionDrug:
     reference: str
     confidence: str
 
-    def valid_on(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
-
 
 @dataclass(frozen=True, slots=True)
-class NocDrugCode:
+class NocDrugCode(InForce):
     """J7799/J7999: a home infusion drug without its own J-code (FAQ 17)."""
 
     code: str
@@ -89,9 +94,6 @@ class NocDrugCode:
     end: date | None
     reference: str
     confidence: str
-
-    def valid_on(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
 
 
 @dataclass(frozen=True, slots=True)
