@@ -18,7 +18,9 @@ from rich.table import Table
 
 from hitbenefit import __version__, service
 from hitbenefit.claims.read_json import ClaimInputError
+from hitbenefit.cli import reconcile
 from hitbenefit.cli.rates import rates_app
+from hitbenefit.cli.x12 import x12_app
 from hitbenefit.cli.render import explain as explain_prose
 from hitbenefit.cli.render import print_table
 from hitbenefit.cli.render import reasons_markdown, spec_json, x12_codes
@@ -35,6 +37,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(rates_app, name="rates", help="Show, import and rebuild rate tables, with provenance.")
+app.add_typer(x12_app, name="x12", help="Write and validate X12 837P/835 files.")
+reconcile.register(app)
 
 INPUT_ERRORS = (ClaimInputError, RateFileError, ParameterError)
 
