@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Iterator
 
 from hitbenefit.claims.model import (
@@ -97,26 +98,35 @@ def _kind(value: Any) -> str:
 
 
 def _text(where: _Where, field: str, value: Any, optional: bool = True) -> str | None:
-    if value is None and optional:
+    if value.__class__ is str:
+        text = value.strip()
+        if text:
+            return text
+    elif value is None and optional:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise where.error(field, f"expected text, found {_kind(value)}")
-    return value.strip()
+    raise where.error(field, f"expected text, found {_kind(value)}")
+
+
+@lru_cache(maxsize=8192)
+def _calendar_day(text: str) -> date | None:
+    """``YYYY-MM-DD`` as a date, or None when it is not one (claims repeat their dates: remembered)."""
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _date(where: _Where, field: str, value: Any, optional: bool = True) -> date | None:
     if value is None and optional:
         return None
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if FIRST_YEAR <= day.year <= LAST_YEAR:
-                return day
-            raise where.error(field, f"a date from {FIRST_YEAR} to {LAST_YEAR} is expected, found {value!r}")
-    raise where.error(field, f"expected a date YYYY-MM-DD, found {_kind(value)}")
+    day = _calendar_day(value) if value.__class__ is str else None
+    if day is None:
+        raise where.error(field, f"expected a date YYYY-MM-DD, found {_kind(value)}")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise where.error(field, f"a date from {FIRST_YEAR} to {LAST_YEAR} is expected, found {value!r}")
+    return day
 
 
 def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Decimal | None:
