@@ -149,3 +149,16 @@ def test_rates_and_gaf_files_replace_the_bundled_tables(tmp_path):
     assert line["coinsurance"] == Decimal("66.00") and line["sequestration"] == Decimal("5.28")
     assert line["paid"] == Decimal("258.72")
     assert result["rates"]["status"] == "official"
+
+
+def test_fhir_claim_in_and_explanation_of_benefit_out(tmp_path):
+    from hitbenefit.claims.read_json import read_claims
+    from hitbenefit.fhir import claim_to_fhir, dumps
+
+    (claim,), _ = read_claims(EXAMPLE.read_text(), str(EXAMPLE))
+    fhir_claim = tmp_path / "claim.fhir.json"
+    fhir_claim.write_text(dumps(claim_to_fhir(claim)))
+    assert decisions(hitbenefit("adjudicate", fhir_claim)) == decisions(hitbenefit("adjudicate", EXAMPLE))
+    bundle = json.loads(hitbenefit("adjudicate", EXAMPLE, "--format", "fhir").stdout, parse_float=Decimal)
+    kinds = sorted(entry["resource"]["resourceType"] for entry in bundle["entry"])
+    assert "ExplanationOfBenefit" in kinds and "ClaimResponse" in kinds

@@ -17,6 +17,7 @@ from hitbenefit.claims.read_json import ClaimInputError, read_claims
 from hitbenefit.claims.suppliers_csv import read_suppliers
 from hitbenefit.engine.adjudicate import adjudicate_batch
 from hitbenefit.engine.tables import Tables
+from hitbenefit.fhir import looks_like_fhir_text, read_fhir
 from hitbenefit.parameters.load import bundled_parameters, load_parameters
 from hitbenefit.rates.files import load_ratebook
 from hitbenefit.rates.localities import locality_states
@@ -43,7 +44,8 @@ def _is_x12(text: str) -> bool:
 
 
 def read_inputs(inputs: Iterable[str]) -> ReadResult:
-    """Read claims from JSON / JSON Lines files (``-`` is standard input), keeping every good claim."""
+    """Read claims from contract JSON / JSON Lines or FHIR R4 Claim/Bundle files (``-`` is standard
+    input), keeping every good claim."""
     result = ReadResult()
     for name in inputs:
         source = "<stdin>" if name == STDIN else name
@@ -56,7 +58,8 @@ def read_inputs(inputs: Iterable[str]) -> ReadResult:
             result.errors.append(ClaimInputError(
                 "X12 837P input is not read yet (planned in the formats issue); convert it to contract JSON", source))
             continue
-        claims, errors = read_claims(text, source)
+        reader = read_fhir if '"resourceType"' in text[:4096] and looks_like_fhir_text(text, source) else read_claims
+        claims, errors = reader(text, source)
         result.claims.extend(claims)
         result.errors.extend(errors)
     return result

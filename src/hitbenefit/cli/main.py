@@ -27,6 +27,7 @@ from hitbenefit.cli.render import reasons_markdown, spec_json, x12_codes
 from hitbenefit.parameters.load import ParameterError, bundled_parameters
 from hitbenefit.rates.files import RateFileError
 from hitbenefit.engine.adjudicate import all_rules
+from hitbenefit.fhir import decisions_to_fhir
 
 app = typer.Typer(
     name="hitbenefit",
@@ -48,6 +49,7 @@ class Format(str, Enum):
     jsonl = "jsonl"
     table = "table"
     x835 = "835"
+    fhir = "fhir"
 
 
 def fail(message: str) -> typer.Exit:
@@ -82,10 +84,10 @@ def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, n
 
 @app.command()
 def adjudicate(
-    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Claim files: JSON, JSON Lines; - for standard input.")],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Claim files: contract JSON or JSON Lines, FHIR R4 Claim/Bundle; - for standard input.")],
     rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
     history: HistoryOpt = None,
-    format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835.")] = None,
+    format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835, fhir (a Bundle of ExplanationOfBenefit and ClaimResponse).")] = None,
 ) -> None:
     """Adjudicate claims: one decision per claim, in input order."""
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
@@ -95,6 +97,8 @@ def adjudicate(
     decisions = service.adjudicate(claims, tables, prior)
     if chosen is Format.table:
         print_table(decisions, Console())
+    elif chosen is Format.fhir:
+        sys.stdout.write(decisions_to_fhir(claims, decisions) + "\n")
     else:
         sys.stdout.write(service.decisions_json(decisions, lines=chosen is Format.jsonl))
 
