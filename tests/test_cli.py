@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -162,3 +163,37 @@ def test_fhir_claim_in_and_explanation_of_benefit_out(tmp_path):
     bundle = json.loads(hitbenefit("adjudicate", EXAMPLE, "--format", "fhir").stdout, parse_float=Decimal)
     kinds = sorted(entry["resource"]["resourceType"] for entry in bundle["entry"])
     assert "ExplanationOfBenefit" in kinds and "ClaimResponse" in kinds
+
+
+X12 = ROOT / "tests/data/x12"
+
+
+def test_adjudicate_reads_an_837p_file():
+    path = X12 / "linuxforhealth-x12/837_005010X222A2/demo.drug.example10.3.837"
+    (decision,) = decisions(hitbenefit("adjudicate", path, "--locality", "11302-00"))
+    assert decision["claim_id"] == "CLMNO12345"
+    by_code = {line["hcpcs"]: line for line in decision["lines"]}
+    assert by_code["S9500"]["reasons"][0]["key"] == "DME_ITEM"
+    assert by_code["J0696"]["reasons"][0]["key"] == "NOT_HOME_INFUSION_DRUG"
+
+
+def test_a_broken_837p_exits_2_naming_the_segment():
+    path = X12 / "imsweb-x12-parser/837_5010/x12_bad_first_line.txt"
+    result = hitbenefit("adjudicate", path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "x12_bad_first_line.txt, segment 1 (ISA): ISA02 is 9 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_835_output_balances_with_the_decisions():
+    from hitbenefit.x12.read_835 import read_835
+
+    expected = {d["claim_id"]: d for d in decisions(hitbenefit("adjudicate", DEMO))}
+    result = hitbenefit("adjudicate", DEMO, "--format", "835", "--payer-name", "CGS ADMINISTRATORS")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ISA*")
+    (remittance,) = list(read_835(io.StringIO(result.stdout), "demo.835"))
+    assert remittance.payer_name == "CGS ADMINISTRATORS"
+    for claim in remittance.claims:
+        assert claim.paid == expected[claim.claim_id]["totals"]["paid"]
+    assert remittance.amount == sum(d["totals"]["paid"] for d in expected.values())

@@ -4,6 +4,7 @@ read claim files, adjudicate, and write decisions."""
 from __future__ import annotations
 
 import gc
+import io
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from hitbenefit.claims.suppliers_csv import read_suppliers
 from hitbenefit.engine.adjudicate import adjudicate_batch
 from hitbenefit.engine.tables import Tables
 from hitbenefit.fhir import looks_like_fhir_text, read_fhir
+from hitbenefit.x12.read_837 import read_837
+from hitbenefit.x12.segments import X12Error
 from hitbenefit.parameters.load import bundled_parameters, load_parameters
 from hitbenefit.rates.files import load_ratebook
 from hitbenefit.rates.localities import locality_states
@@ -36,33 +39,57 @@ def load_tables(rates: Path | None = None, gaf: Path | None = None, suppliers: P
 @dataclass
 class ReadResult:
     claims: list[Claim] = field(default_factory=list)
-    errors: list[ClaimInputError] = field(default_factory=list)
+    errors: list[ValueError] = field(default_factory=list)  # ClaimInputError or X12Error, each naming where
 
 
-def _is_x12(text: str) -> bool:
-    return text.lstrip()[:3] == "ISA"
+def _starts_x12(head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] in (b"ISA", b"ST*")
 
 
-def read_inputs(inputs: Iterable[str]) -> ReadResult:
-    """Read claims from contract JSON / JSON Lines or FHIR R4 Claim/Bundle files (``-`` is standard
-    input), keeping every good claim."""
+def read_inputs(inputs: Iterable[str], locality: str | None = None) -> ReadResult:
+    """Read claims from contract JSON / JSON Lines, FHIR R4 Claim/Bundle or X12 837P files (``-`` is
+    standard input), keeping every good claim. ``locality`` sets the payment locality of X12 claims."""
     result = ReadResult()
     for name in inputs:
         source = "<stdin>" if name == STDIN else name
         try:
-            text = sys.stdin.read() if name == STDIN else Path(name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            handle = sys.stdin.buffer if name == STDIN else open(name, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
             result.errors.append(ClaimInputError(f"cannot be read ({exc.__class__.__name__}: {exc})", source))
             continue
-        if _is_x12(text):
-            result.errors.append(ClaimInputError(
-                "X12 837P input is not read yet (planned in the formats issue); convert it to contract JSON", source))
-            continue
-        reader = read_fhir if '"resourceType"' in text[:4096] and looks_like_fhir_text(text, source) else read_claims
-        claims, errors = reader(text, source)
-        result.claims.extend(claims)
-        result.errors.extend(errors)
+        try:
+            _read_one(handle, source, locality, result)
+        finally:
+            if name != STDIN:
+                handle.close()
     return result
+
+
+def _read_one(handle, source: str, locality: str | None, result: ReadResult) -> None:
+    head = handle.peek(512)[:512] if hasattr(handle, "peek") else b""
+    if _starts_x12(head):
+        try:
+            for claim in read_837(handle, source, locality):  # streamed: one claim in memory at a time
+                result.claims.append(claim)
+        except (X12Error, ValueError) as exc:
+            result.errors.append(exc if isinstance(exc, X12Error) else ClaimInputError(str(exc), source))
+        return
+    try:
+        text = handle.read().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        result.errors.append(ClaimInputError(f"cannot be read ({exc.__class__.__name__}: {exc})", source))
+        return
+    if text.lstrip()[:3] in ("ISA", "ST*"):
+        read_x12 = read_837(io.StringIO(text), source, locality)
+        try:
+            result.claims.extend(read_x12)
+        except X12Error as exc:
+            result.errors.append(exc)
+        return
+    reader = read_fhir if '"resourceType"' in text[:4096] and looks_like_fhir_text(text, source) else read_claims
+    claims, errors = reader(text, source)
+    result.claims.extend(claims)
+    result.errors.extend(errors)
 
 
 @contextmanager

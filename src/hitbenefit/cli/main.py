@@ -28,6 +28,8 @@ from hitbenefit.parameters.load import ParameterError, bundled_parameters
 from hitbenefit.rates.files import RateFileError
 from hitbenefit.engine.adjudicate import all_rules
 from hitbenefit.fhir import decisions_to_fhir
+from hitbenefit.x12.envelope import X12WriteError
+from hitbenefit.x12.write_835 import decisions_to_835
 
 app = typer.Typer(
     name="hitbenefit",
@@ -62,16 +64,17 @@ RatesOpt = Annotated[Optional[Path], typer.Option("--rates", help="Rate CSV (yea
 GafOpt = Annotated[Optional[Path], typer.Option("--gaf", help="GAF CSV (year,locality,gaf) replacing the bundled GAFs for this run.")]
 SuppliersOpt = Annotated[Optional[Path], typer.Option("--suppliers", help="Supplier registry CSV (npi,specialty,accreditation_expires,licensed_states).")]
 NocOpt = Annotated[Optional[Path], typer.Option("--noc-names", help="Contractor's NOC drug-name table (CSV name,category) replacing the seed table.")]
+LocalityOpt = Annotated[Optional[str], typer.Option("--locality", help="Payment locality (MAC-locality, e.g. 11302-00) for X12 claims, which carry none.")]
 HistoryOpt = Annotated[Optional[list[str]], typer.Option("--history", help="Earlier claims (JSON) whose accepted lines form the beneficiaries' history.")]
 
 
-def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, noc_names):
+def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, noc_names, locality=None):
     try:
         tables = service.load_tables(rates, gaf, suppliers, noc_names)
     except (*INPUT_ERRORS, OSError) as exc:
         raise fail(str(exc)) from None
-    read = service.read_inputs(inputs)
-    prior = service.read_inputs(history or [])
+    read = service.read_inputs(inputs, locality)
+    prior = service.read_inputs(history or [], locality)
     errors = prior.errors + read.errors
     if errors:
         for error in errors[:20]:
@@ -86,16 +89,21 @@ def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, n
 def adjudicate(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Claim files: contract JSON or JSON Lines, FHIR R4 Claim/Bundle; - for standard input.")],
     rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
-    history: HistoryOpt = None,
+    history: HistoryOpt = None, locality: LocalityOpt = None,
+    payer_name: Annotated[str, typer.Option("--payer-name", help="With --format 835: the payer named in N1*PR.")] = "MEDICARE PART B",
+    payer_id: Annotated[str, typer.Option("--payer-id", help="With --format 835: the payer's identifier (REF*2U), e.g. the MAC's contractor number.")] = "MEDICARE",
     format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835, fhir (a Bundle of ExplanationOfBenefit and ClaimResponse).")] = None,
 ) -> None:
     """Adjudicate claims: one decision per claim, in input order."""
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
-    if chosen is Format.x835:
-        raise fail("--format 835 is not available yet (planned in the formats issue); use json")
-    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names)
+    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names, locality)
     decisions = service.adjudicate(claims, tables, prior)
-    if chosen is Format.table:
+    if chosen is Format.x835:
+        try:
+            sys.stdout.write(decisions_to_835(claims, decisions, payer_name=payer_name, payer_id=payer_id))
+        except X12WriteError as exc:
+            raise fail(str(exc)) from None
+    elif chosen is Format.table:
         print_table(decisions, Console())
     elif chosen is Format.fhir:
         sys.stdout.write(decisions_to_fhir(claims, decisions) + "\n")
@@ -108,10 +116,10 @@ def explain(
     inputs: Annotated[list[str], typer.Argument(metavar="CLAIM...", help="Claim files (JSON, JSON Lines); - for standard input.")],
     claim_id: Annotated[Optional[str], typer.Option("--claim-id", help="Explain only this claim.")] = None,
     rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
-    history: HistoryOpt = None,
+    history: HistoryOpt = None, locality: LocalityOpt = None,
 ) -> None:
     """Explain a claim's decision and payment in plain words."""
-    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names)
+    tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names, locality)
     decisions = service.adjudicate(claims, tables, prior)
     chosen = [d for d in decisions if claim_id is None or d.claim_id == claim_id]
     if not chosen:

@@ -36,7 +36,7 @@ def decision_table(decision: Decision) -> Group:
     for name, justify in (("Line", "right"), ("Code", "left"), ("Cat", "center"), ("Visit", "left"),
                           ("Status", "left"), ("Allowed", "right"), ("Patient", "right"), ("Paid", "right"),
                           ("Reasons", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "Reasons")
+        table.add_column(name, justify=justify, no_wrap=name != "Reasons", overflow="fold")
     notes = []
     for line in decision.lines:
         patient = None
