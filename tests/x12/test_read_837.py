@@ -429,11 +429,11 @@ def _peak(path: Path) -> tuple[int, int]:
 
 
 def test_streaming_memory_stays_flat_when_the_file_doubles(tmp_path):
-    small, large = tmp_path / "x20.837", tmp_path / "x40.837"
-    claims_small, claims_large = _big_file(small, 20), _big_file(large, 40)
+    small, large = tmp_path / "x10.837", tmp_path / "x20.837"
+    claims_small, claims_large = _big_file(small, 10), _big_file(large, 20)
     count_small, peak_small = _peak(small)
     count_large, peak_large = _peak(large)
-    assert (count_small, count_large) == (claims_small, claims_large) == (20 * 820, 40 * 820)
-    assert large.stat().st_size > 12_000_000
-    assert peak_small < 2_000_000, peak_small          # far below the 6.6 MB file
+    assert (count_small, count_large) == (claims_small, claims_large) == (10 * 820, 20 * 820)
+    assert large.stat().st_size > 6_000_000
+    assert peak_small < 2_000_000, peak_small          # far below the 3.3 MB file
     assert peak_large < peak_small * 1.2 + 100_000, (peak_small, peak_large)

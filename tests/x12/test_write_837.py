@@ -250,8 +250,6 @@ def test_round_trip_through_the_837p_reader():
         assert after.payer == before.payer
 
 
-@pytest.mark.xfail(reason="read_837 takes the line number from LX01 (always 1, 2 ...); the contract line number "
-                          "travels in REF*6R, which it does not read yet", strict=False)
 def test_round_trip_keeps_contract_line_numbers_that_are_not_1_2_3(written):
     read_837 = pytest.importorskip("hitbenefit.x12.read_837").read_837
     again = {c.claim_id: c for c in read_837(io.StringIO(written), "written.837")}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -184,9 +185,18 @@ class _SmallReads:
         return self._read(self._size if n is None or n < 0 or n > self._size else n)
 
 
+def _numbered_by_control(lines: list[ClaimLine], controls: list[str | None]) -> tuple[ClaimLine, ...]:
+    """Lines numbered by their REF*6R line item control numbers when every line carries a distinct
+    whole number there (as hitbenefit's 837P writer sends the contract line number), else by LX01."""
+    if all(c is not None and _DIGITS.fullmatch(c) and 0 < int(c) <= 10 ** 6 for c in controls) \
+            and len({int(c) for c in controls}) == len(controls):
+        return tuple(replace(line, line=int(c)) for line, c in zip(lines, controls))
+    return tuple(lines)
+
+
 class _Line:
     __slots__ = ("number", "position", "hcpcs", "modifiers", "drug_name", "charge", "units", "minutes",
-                 "pos", "service_date", "period", "unit_basis", "ndc", "sub", "has_sv1")
+                 "pos", "service_date", "period", "unit_basis", "ndc", "sub", "has_sv1", "control")
 
     def __init__(self, number: int, position: int) -> None:
         self.number, self.position = number, position
@@ -197,16 +207,18 @@ class _Line:
         self.unit_basis = self.ndc = None
         self.sub: str | None = None  # the 2400 sub-loop the reader is in (2410, 2420x, 2430, 2440)
         self.has_sv1 = False
+        self.control: str | None = None  # REF*6R line item control number
 
 
 class _Claim:
     __slots__ = ("claim_id", "position", "pos", "total", "lines", "numbers", "has_hi", "loops", "facility",
-                 "loop_rank", "in_2320", "notes")
+                 "loop_rank", "in_2320", "notes", "controls")
 
     def __init__(self, claim_id: str, position: int) -> None:
         self.claim_id, self.position = claim_id, position
         self.pos = self.total = None
         self.lines: list[ClaimLine] = []
+        self.controls: list[str | None] = []  # each line's REF*6R, in line order
         self.numbers: set[int] = set()
         self.has_hi = False
         self.loops: Counter = Counter()  # the 2310x/2320/2330x loops seen
@@ -674,6 +686,8 @@ class _Reader:
             if sub is None and s.id in _OWN["2400"]:
                 if not line.has_sv1:
                     raise self.claim_error(f"{s.id} before SV1: SV1 is required directly after LX")
+                if s.id == "REF" and s.get(1) == "6R":
+                    line.control = s.get(2)
                 return
             raise self.claim_error(self._misplaced(s, sub or "2400"))
         claim = self.claim
@@ -862,6 +876,7 @@ class _Reader:
         if visit is not None:
             values["visit"] = visit
         claim.lines.append(ClaimLine(**values))
+        claim.controls.append(line.control)
         notes: dict[str, Any] = {}
         if line.period is not None:
             start, end = line.period
@@ -884,6 +899,7 @@ class _Reader:
         self._close_name()
         if not claim.lines:
             raise self.claim_error("the claim has no service line (loop 2400 LX/SV1, required)")
+        lines = _numbered_by_control(claim.lines, claim.controls)
         subscriber = self.subscriber
         x12 = {"source": self.source, "isa13": self.isa.get(13), "gs06": self.gs.get(6), "st02": self.st.get(2),
                "clm_segment": claim.position, "version": self.version, "total_charge": str(claim.total)}
@@ -922,7 +938,7 @@ class _Reader:
             claim_id=claim.claim_id,
             supplier=Supplier(npi=self.provider["npi"]),
             beneficiary=Beneficiary(mbi=subscriber["mbi"]),
-            lines=tuple(claim.lines),
+            lines=lines,
             received_date=self.bht_date,
             payer="medicare-advantage" if subscriber.get("sbr09") == "16" else "medicare-ffs",
             service_locality=locality,

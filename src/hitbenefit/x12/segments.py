@@ -140,29 +140,35 @@ def iter_segments(stream: IO, source: str = "<input>",
         delimiters = Delimiters.guess(buffer[:CHUNK], source)
     terminator, element = delimiters.segment, delimiters.element
     position = 0
+    known_ids: set[str] = set()
+    carry = buffer
     while True:
-        end = buffer.find(terminator)
-        if end < 0:
-            chunk = next(chunks, None)
-            if chunk is None:
-                break
-            buffer += chunk
-            continue
-        text = buffer[:end].strip()
-        buffer = buffer[end + 1:]
-        if not text:
-            continue
-        position += 1
-        if text.startswith("ISA") and position > 1:
-            found = Delimiters.from_isa(text + terminator, source) if len(text) == ISA_LENGTH - 1 else None
-            if found != delimiters:
-                raise X12Error("a later interchange declares other delimiters than the first", source, position, "ISA")
-        parts = text.split(element)
-        segment_id = parts[0]
-        if not (2 <= len(segment_id) <= 3 and segment_id.isalnum() and segment_id.isupper() or segment_id.isdigit()):
-            raise X12Error(f"{segment_id[:20]!r} is not a segment id", source, position, segment_id[:3] or None)
-        yield Segment(segment_id, tuple(parts[1:]), position), delimiters
-    rest = buffer.strip()
+        chunk = next(chunks, None)
+        if chunk is not None:
+            carry += chunk
+        pieces = carry.split(terminator)
+        carry = pieces.pop()  # the unfinished segment, if any, waits for the next chunk
+        for piece in pieces:
+            text = piece.strip()
+            if not text:
+                continue
+            position += 1
+            parts = text.split(element)
+            segment_id = parts[0]
+            if segment_id not in known_ids:
+                if not (2 <= len(segment_id) <= 3 and (segment_id.isalnum() and segment_id.isupper()
+                                                       or segment_id.isdigit())):
+                    raise X12Error(f"{segment_id[:20]!r} is not a segment id", source, position, segment_id[:3] or None)
+                known_ids.add(segment_id)
+            if segment_id == "ISA" and position > 1:
+                found = Delimiters.from_isa(text + terminator, source) if len(text) == ISA_LENGTH - 1 else None
+                if found != delimiters:
+                    raise X12Error("a later interchange declares other delimiters than the first", source, position,
+                                   "ISA")
+            yield Segment(segment_id, tuple(parts[1:]), position), delimiters
+        if chunk is None:
+            break
+    rest = carry.strip()
     if rest:
         raise X12Error(f"the file ends inside a segment without its terminator {terminator!r}: {rest[:40]!r}",
                        source, position + 1, rest.split(element, 1)[0][:3])
