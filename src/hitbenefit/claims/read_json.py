@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from hitbenefit.claims.model import (
     DEFAULT_VISIT,
@@ -382,8 +382,10 @@ def iter_json_records(text: str, source: str) -> Iterator[tuple[int, Any]]:
                 yield number, exc
 
 
-def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[ClaimInputError]]:
-    """Read every claim in ``text``; a bad record is reported and the good ones are kept."""
+def read_records(text: str, source: str,
+                 to_claims: Callable[[Any, str, int], list[Claim]]) -> tuple[list[Claim], list[ClaimInputError]]:
+    """Turn every JSON record of ``text`` into claims with ``to_claims``; a bad record is reported and
+    the good ones are kept (used for contract JSON here and for FHIR in ``hitbenefit.fhir``)."""
     claims, errors = [], []
     try:
         for record, value in iter_json_records(text, source):
@@ -391,7 +393,7 @@ def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[C
                 errors.append(value)
                 continue
             try:
-                claims.append(claim_from_json(value, source, record))
+                claims.extend(to_claims(value, source, record))
             except ClaimInputError as exc:
                 errors.append(exc)
             except RecursionError:
@@ -399,3 +401,8 @@ def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[C
     except ClaimInputError as exc:
         errors.append(exc)
     return claims, errors
+
+
+def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[ClaimInputError]]:
+    """Read every contract claim in ``text``; a bad record is reported and the good ones are kept."""
+    return read_records(text, source, lambda value, src, record: [claim_from_json(value, src, record)])

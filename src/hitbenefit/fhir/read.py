@@ -24,7 +24,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.claim import Claim as FhirClaim
 
 from hitbenefit.claims.model import Claim
-from hitbenefit.claims.read_json import ClaimInputError, claim_from_json, iter_json_records
+from hitbenefit.claims.read_json import ClaimInputError, claim_from_json, iter_json_records, read_records
 from hitbenefit.fhir import codes
 from hitbenefit.money import CENT
 
@@ -55,22 +55,7 @@ def read_fhir(text: str, source: str = "<input>") -> tuple[list[Claim], list[Cla
 
     Like ``read_claims``: a bad record is reported and the good ones are kept.
     """
-    claims: list[Claim] = []
-    errors: list[ClaimInputError] = []
-    try:
-        for record, value in iter_json_records(text, source):
-            if isinstance(value, ClaimInputError):
-                errors.append(value)
-                continue
-            try:
-                claims.extend(claims_from_fhir(value, source, record))
-            except ClaimInputError as exc:
-                errors.append(exc)
-            except RecursionError:
-                errors.append(ClaimInputError("nested too deeply", source, record))
-    except ClaimInputError as exc:
-        errors.append(exc)
-    return claims, errors
+    return read_records(text, source, claims_from_fhir)
 
 
 def claims_from_fhir(value: dict, source: str = "<input>", record: int | None = None) -> list[Claim]:
