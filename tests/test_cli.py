@@ -197,3 +197,18 @@ def test_835_output_balances_with_the_decisions():
     for claim in remittance.claims:
         assert claim.paid == expected[claim.claim_id]["totals"]["paid"]
     assert remittance.amount == sum(d["totals"]["paid"] for d in expected.values())
+
+
+def test_adjudicate_with_a_store_uses_and_extends_the_stored_history(tmp_path):
+    store = tmp_path / "claims.db"
+    first = decisions(hitbenefit("adjudicate", DEMO, "--db", store))
+    assert first == decisions(hitbenefit("adjudicate", DEMO))
+    assert decisions(hitbenefit("adjudicate", DEMO, "--db", store)) == first  # resubmitted: stored decisions
+    later = claim(claim_id="LATER-INITIAL", received_date="2025-03-20")
+    for line in later["lines"]:
+        line["service_date"] = "2025-03-20"
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(later))
+    (decision,) = decisions(hitbenefit("adjudicate", path, "--db", store))
+    assert decision["lines"][0]["reasons"][0]["key"] == "INITIAL_WITHIN_60_DAYS"  # sees DEMO-A-0303 in the store
+    assert decisions(hitbenefit("adjudicate", path))[0]["status"] == "paid"      # without the store it cannot

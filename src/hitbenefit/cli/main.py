@@ -15,19 +15,21 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from hitbenefit import __version__, service
 from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.cli import reconcile
+from hitbenefit.cli.db import db_app, keys_app
 from hitbenefit.cli.rates import rates_app
-from hitbenefit.cli.x12 import x12_app
 from hitbenefit.cli.render import explain as explain_prose
-from hitbenefit.cli.render import print_table
-from hitbenefit.cli.render import reasons_markdown, spec_json, x12_codes
-from hitbenefit.parameters.load import ParameterError, bundled_parameters
-from hitbenefit.rates.files import RateFileError
+from hitbenefit.cli.render import print_table, reasons_markdown, spec_json, x12_codes
+from hitbenefit.cli.x12 import x12_app
 from hitbenefit.engine.adjudicate import all_rules
 from hitbenefit.fhir import decisions_to_fhir
+from hitbenefit.parameters.load import ParameterError, bundled_parameters
+from hitbenefit.rates.files import RateFileError
+from hitbenefit.store import StoreError, adjudicate_with_store
 from hitbenefit.x12.envelope import X12WriteError
 from hitbenefit.x12.write_835 import decisions_to_835
 
@@ -41,7 +43,8 @@ app = typer.Typer(
 )
 app.add_typer(rates_app, name="rates", help="Show, import and rebuild rate tables, with provenance.")
 app.add_typer(x12_app, name="x12", help="Write and validate X12 837P/835 files.")
-reconcile.register(app)
+app.add_typer(db_app, name="db", help="Create, upgrade and inspect the claims store.")
+app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
 
 INPUT_ERRORS = (ClaimInputError, RateFileError, ParameterError)
 
@@ -90,14 +93,23 @@ def adjudicate(
     inputs: Annotated[list[str], typer.Argument(metavar="INPUT...", help="Claim files: contract JSON or JSON Lines, FHIR R4 Claim/Bundle; - for standard input.")],
     rates: RatesOpt = None, gaf: GafOpt = None, suppliers: SuppliersOpt = None, noc_names: NocOpt = None,
     history: HistoryOpt = None, locality: LocalityOpt = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (SQLite path or postgresql://...): use and extend the stored claims history; resubmitting a claim returns its stored decision.")] = None,
     payer_name: Annotated[str, typer.Option("--payer-name", help="With --format 835: the payer named in N1*PR.")] = "MEDICARE PART B",
     payer_id: Annotated[str, typer.Option("--payer-id", help="With --format 835: the payer's identifier (REF*2U), e.g. the MAC's contractor number.")] = "MEDICARE",
     format: Annotated[Optional[Format], typer.Option("--format", help="json (default when piped), jsonl, table (default on a terminal), 835, fhir (a Bundle of ExplanationOfBenefit and ClaimResponse).")] = None,
 ) -> None:
     """Adjudicate claims: one decision per claim, in input order."""
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
+    if db is not None and history:
+        raise fail("--history and --db do not go together: the store holds the history")
     tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names, locality)
-    decisions = service.adjudicate(claims, tables, prior)
+    if db is not None:
+        try:
+            decisions = adjudicate_with_store(claims, tables, db)
+        except (StoreError, SQLAlchemyError) as exc:
+            raise fail(f"{db}: {exc}".splitlines()[0]) from None
+    else:
+        decisions = service.adjudicate(claims, tables, prior)
     if chosen is Format.x835:
         try:
             sys.stdout.write(decisions_to_835(claims, decisions, payer_name=payer_name, payer_id=payer_id))
@@ -169,6 +181,9 @@ def reasons(
 def version() -> None:
     """Print the version."""
     typer.echo(f"hitbenefit {__version__}")
+
+
+reconcile.register(app)
 
 
 def run() -> None:

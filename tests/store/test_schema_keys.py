@@ -1,0 +1,95 @@
+"""Migrations from empty, the audit log's guard, and API keys."""
+
+import sqlalchemy as sa
+import pytest
+
+from hitbenefit.store import InvalidRequest, NotFound, Store, head_revision, upgrade
+from hitbenefit.store import keys as keymod
+from hitbenefit.store.core import TABLES
+from tests.store.conftest import new_npi
+
+
+def test_migrations_up_from_empty(databases):
+    url = databases.new_url()
+    assert upgrade(url) == head_revision()
+    assert upgrade(url) == head_revision()  # a second run changes nothing
+    with Store.open(url) as store:
+        info = store.info()
+        assert info["schema_version"] == head_revision()
+        assert set(info["counts"]) == set(TABLES) and not any(info["counts"].values())
+        inspector = sa.inspect(store.engine)
+        assert set(TABLES) <= set(inspector.get_table_names())
+        indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("history_entries")}
+        assert indexes["ix_history_entries_beneficiary_date"] == ["beneficiary_id", "service_date"]
+
+
+def test_audit_log_refuses_update_and_delete_in_the_database(store):
+    store.create_api_key("contractor")  # writes an audit row
+    for statement in ("UPDATE audit_log SET outcome = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with store.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+    if store.engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with store.engine.begin() as conn:
+                conn.execute(sa.text("TRUNCATE audit_log"))
+    assert store.audit_entries(1)[0]["action"] == "key.create"
+    assert not [name for name in dir(store) if "audit" in name and any(w in name for w in ("update", "delete"))]
+
+
+def test_keys_are_stored_hashed_and_revocable(store):
+    npi = new_npi()
+    key, key_id = store.create_api_key("supplier", supplier_npi=npi, label="billing system")
+    principal = store.authenticate(key)
+    assert principal is not None and (principal.key_id, principal.role, principal.supplier_npi) == (key_id, "supplier", npi)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT prefix, secret_hash FROM api_keys WHERE id = :i"), {"i": key_id}).one()
+        dump = " ".join(str(v) for r in conn.execute(sa.text("SELECT * FROM api_keys")).all() for v in r)
+    prefix, secret = keymod.split_key(key)
+    assert row.prefix == prefix and row.secret_hash.startswith("scrypt$")
+    assert secret not in dump and key not in dump
+    assert store.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert store.authenticate("hbk_" + prefix + "_wrong") is None
+    assert store.authenticate("nonsense") is None and store.authenticate("") is None
+    listed = {k.id: k for k in store.list_api_keys()}
+    assert listed[key_id].label == "billing system" and listed[key_id].revoked_at is None
+    assert store.revoke_api_key(key_id) is True
+    assert store.authenticate(key) is None  # the verified-key cache does not outlive revocation
+    assert store.revoke_api_key(key_id) is False
+    assert store.list_api_keys()[-1].revoked_at is not None or any(k.revoked_at for k in store.list_api_keys())
+    with pytest.raises(NotFound):
+        store.revoke_api_key(10**9)
+
+
+def test_revocation_seen_by_another_process_store(store, db_url):
+    key, key_id = store.create_api_key("contractor")
+    with Store.open(db_url) as other:
+        assert other.authenticate(key) is not None
+        store.revoke_api_key(key_id)
+        assert other.authenticate(key) is None
+
+
+def test_constant_time_compare_is_used(store, monkeypatch):
+    key, _ = store.create_api_key("analyst")
+    calls = []
+    real = keymod.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((len(a), len(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(keymod.hmac, "compare_digest", spy)
+    store._verified.clear()
+    assert store.authenticate(key) is not None
+    store._verified.clear()
+    assert store.authenticate(key[:-2] + "zz") is None
+    assert len(calls) == 2
+
+
+def test_key_roles_are_checked(store):
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("admin")
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("supplier")
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("contractor", supplier_npi=new_npi())
