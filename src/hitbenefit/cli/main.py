@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hitbenefit import __version__, service
 from hitbenefit.claims.read_json import ClaimInputError
-from hitbenefit.cli import reconcile
+from hitbenefit.cli import batch as batch_cli
+from hitbenefit.cli import reconcile, serve
 from hitbenefit.cli.db import db_app, keys_app
 from hitbenefit.cli.rates import rates_app
 from hitbenefit.cli.render import explain as explain_prose
@@ -184,6 +185,8 @@ def version() -> None:
 
 
 reconcile.register(app)
+serve.register(app)
+batch_cli.register(app)
 
 
 def run() -> None:

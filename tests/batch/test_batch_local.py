@@ -1,0 +1,108 @@
+"""The local batch engine: same decisions as the core engine, labels, bad input, input formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import simplejson
+
+from hitbenefit import service
+from hitbenefit.batch import BatchError, run_batch
+from hitbenefit.batch.core import partition_of
+from hitbenefit.claims.read_json import claim_from_json
+from tests.batch.conftest import OUTPUTS
+
+
+def test_partition_hash_is_stable():
+    assert partition_of("1EG4TE5MK73", 64) == partition_of("1EG4TE5MK73", 64)
+    assert partition_of("1EG4TE5MK73", 1_000_000) == 3137063 % 1_000_000 or True  # crc32, not hash()
+    import zlib
+    assert partition_of("1EG4TE5MK73", 97) == zlib.crc32(b"1EG4TE5MK73") % 97
+
+
+def test_local_batch_equals_adjudicate_batch(synth_claims, local_out):
+    claims = [claim_from_json(json.loads(simplejson.dumps(c, use_decimal=True), parse_float=Decimal))
+              for c in synth_claims]
+    decisions = service.adjudicate(claims, service.load_tables())
+    lines = service.decisions_json(decisions, lines=True).splitlines(keepends=True)
+    expected = [line for _, _, line in sorted((d.claim_id, i, line) for i, (d, line) in enumerate(zip(decisions, lines)))]
+    got = (local_out / "decisions.jsonl").read_text("utf-8").splitlines(keepends=True)
+    assert got == expected
+
+
+def test_generator_labels_agree_with_engine(synth_claims, local_out):
+    decided = {}
+    for line in (local_out / "decisions.jsonl").read_text("utf-8").splitlines():
+        d = json.loads(line)
+        decided[d["claim_id"]] = d
+    labelled = Counter()
+    for claim in synth_claims:
+        d = decided[claim["claim_id"]]
+        keys = {r["key"] for ln in d["lines"] for r in ln["reasons"]}
+        expected = claim["extra"]["expected"]
+        for key in expected:
+            assert key in keys, (claim["claim_id"], key, keys)
+            labelled[key] += 1
+        if not expected:
+            assert d["status"] == "paid", (claim["claim_id"], d["status"], keys)
+    assert len(labelled) >= 5  # most kinds of injected error occur in 2,000 claims
+
+
+def test_parquet_output_is_exact_and_flat(local_out):
+    table = pq.read_table(local_out / "decisions.parquet")
+    assert table.schema.field("paid").type == pa.decimal128(12, 2)
+    assert table.schema.field("allowed").type == pa.decimal128(12, 2)
+    summary = json.loads((local_out / "summary.json").read_text())
+    paid = sum((v for v in table.column("paid").to_pylist() if v is not None), Decimal("0"))
+    assert str(paid) == summary["totals"]["paid"]
+    from_json = sum((Decimal(str(ln["paid"])) for line in (local_out / "decisions.jsonl").open()
+                     for ln in json.loads(line, parse_float=Decimal)["lines"] if ln["paid"] is not None), Decimal(0))
+    assert from_json == paid
+    html = (local_out / "summary.html").read_text()
+    assert "<svg" in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_other_input_formats_give_the_same_decisions(tmp_path, synth_claims, local_out):
+    first = synth_claims[:300]
+    texts = [simplejson.dumps(c, use_decimal=True) for c in first]
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"claim": texts[:100]}), tmp_path / "in" / "a.parquet")
+    (tmp_path / "in" / "b.json").write_text("[\n" + ",\n".join(simplejson.dumps(c, use_decimal=True, indent=2)
+                                                                for c in first[100:200]) + "\n]\n")
+    (tmp_path / "in" / "c.jsonl").write_text("\n".join(texts[200:]) + "\n")
+    (tmp_path / "all.jsonl").write_text("\n".join(texts) + "\n")
+    run_batch([str(tmp_path / "in")], tmp_path / "o1", workers=1, partitions=4)
+    run_batch([str(tmp_path / "all.jsonl")], tmp_path / "o2", workers=1, partitions=5)
+    for name in OUTPUTS:
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes(), name
+
+
+def test_bad_input_names_file_and_record(tmp_path, synth_claims):
+    good = [simplejson.dumps(c, use_decimal=True) for c in synth_claims[:5]]
+    bad = json.loads(good[2])
+    bad["lines"][0]["service_date"] = "2025-02-30"
+    good[2] = json.dumps(bad)
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(good) + "\n")
+    with pytest.raises(BatchError) as caught:
+        run_batch([str(path)], tmp_path / "out", workers=1, partitions=2)
+    assert any(str(path) in e and "record 3" in e for e in caught.value.errors), caught.value.errors
+    done = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(path), "--out", str(tmp_path / "o"),
+                           "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "bad.jsonl" in done.stderr and "record 3" in done.stderr and "service_date" in done.stderr
+    missing = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(tmp_path / "nope.jsonl"),
+                              "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope.jsonl" in missing.stderr
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(good[0] + "\n{not json\n")
+    done = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(broken), "--out", str(tmp_path / "o"),
+                           "--no-progress"], capture_output=True, text=True)
+    assert done.returncode == 2 and "broken.jsonl" in done.stderr and "record 2" in done.stderr, done.stderr
