@@ -18,7 +18,6 @@ from hitbenefit.claims.read_json import ClaimInputError, read_claims
 from hitbenefit.claims.suppliers_csv import read_suppliers
 from hitbenefit.engine.adjudicate import adjudicate_batch
 from hitbenefit.engine.tables import Tables
-from hitbenefit.fhir import looks_like_fhir_text, read_fhir
 from hitbenefit.x12.read_837 import read_837
 from hitbenefit.x12.segments import X12Error
 from hitbenefit.parameters.load import bundled_parameters, load_parameters
@@ -86,7 +85,12 @@ def _read_one(handle, source: str, locality: str | None, result: ReadResult) -> 
         except X12Error as exc:
             result.errors.append(exc)
         return
-    reader = read_fhir if '"resourceType"' in text[:4096] and looks_like_fhir_text(text, source) else read_claims
+    reader = read_claims
+    if '"resourceType"' in text[:4096]:
+        from hitbenefit.fhir import looks_like_fhir_text, read_fhir  # fhir.resources loads only for FHIR input
+
+        if looks_like_fhir_text(text, source):
+            reader = read_fhir
     claims, errors = reader(text, source)
     result.claims.extend(claims)
     result.errors.extend(errors)

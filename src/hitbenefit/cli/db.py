@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from typing import Annotated, Iterator, Optional
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-
-from hitbenefit.store import ROLES, Store, StoreError, head_revision, safe_url
+from hitbenefit.store import ROLES, StoreError
 
 db_app = typer.Typer(help="Create, upgrade and describe the claims store.", no_args_is_help=True,
                      add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
@@ -36,7 +34,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def _store(url: str | None) -> Iterator[Store]:
+def _store(url: str | None) -> Iterator["Store"]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hitbenefit.store import Store, safe_url
     try:
         store = Store.open(url)
     except (SQLAlchemyError, OSError, ValueError) as exc:
@@ -51,12 +52,18 @@ def _store(url: str | None) -> Iterator[Store]:
         store.close()
 
 
+def _newest() -> str:
+    from hitbenefit.store import head_revision
+
+    return head_revision()
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """Create the schema, or bring it to the newest revision (additive migrations)."""
     with _store(db) as store:
         info = store.info()
-        typer.echo(f"{info['url']}: schema at revision {info['schema_version']} (newest {head_revision()})")
+        typer.echo(f"{info['url']}: schema at revision {info['schema_version']} (newest {_newest()})")
 
 
 @db_app.command("info")
@@ -66,7 +73,7 @@ def db_info(db: DbOpt = None) -> None:
         info = store.info()
         typer.echo(f"database:       {info['url']}")
         typer.echo(f"dialect:        {info['dialect']}")
-        typer.echo(f"schema version: {info['schema_version']} (newest {head_revision()})")
+        typer.echo(f"schema version: {info['schema_version']} (newest {_newest()})")
         for table, count in info["counts"].items():
             typer.echo(f"  {table:<16}{count:>10}")
 

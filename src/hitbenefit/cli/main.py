@@ -15,7 +15,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from hitbenefit import __version__, service
 from hitbenefit.claims.read_json import ClaimInputError
@@ -27,12 +26,8 @@ from hitbenefit.cli.render import explain as explain_prose
 from hitbenefit.cli.render import print_table, reasons_markdown, spec_json, x12_codes
 from hitbenefit.cli.x12 import x12_app
 from hitbenefit.engine.adjudicate import all_rules
-from hitbenefit.fhir import decisions_to_fhir
 from hitbenefit.parameters.load import ParameterError, bundled_parameters
 from hitbenefit.rates.files import RateFileError
-from hitbenefit.store import StoreError, adjudicate_with_store
-from hitbenefit.x12.envelope import X12WriteError
-from hitbenefit.x12.write_835 import decisions_to_835
 
 app = typer.Typer(
     name="hitbenefit",
@@ -105,6 +100,9 @@ def adjudicate(
         raise fail("--history and --db do not go together: the store holds the history")
     tables, claims, prior = _load(inputs, history, rates, gaf, suppliers, noc_names, locality)
     if db is not None:
+        from sqlalchemy.exc import SQLAlchemyError  # the heavy adapters load only when asked for
+
+        from hitbenefit.store import StoreError, adjudicate_with_store
         try:
             decisions = adjudicate_with_store(claims, tables, db)
         except (StoreError, SQLAlchemyError) as exc:
@@ -112,6 +110,8 @@ def adjudicate(
     else:
         decisions = service.adjudicate(claims, tables, prior)
     if chosen is Format.x835:
+        from hitbenefit.x12.envelope import X12WriteError
+        from hitbenefit.x12.write_835 import decisions_to_835
         try:
             sys.stdout.write(decisions_to_835(claims, decisions, payer_name=payer_name, payer_id=payer_id))
         except X12WriteError as exc:
@@ -119,6 +119,7 @@ def adjudicate(
     elif chosen is Format.table:
         print_table(decisions, Console())
     elif chosen is Format.fhir:
+        from hitbenefit.fhir import decisions_to_fhir
         sys.stdout.write(decisions_to_fhir(claims, decisions) + "\n")
     else:
         sys.stdout.write(service.decisions_json(decisions, lines=chosen is Format.jsonl))

@@ -11,12 +11,27 @@
     adjudicate_with_store(claims, tables, url)   # a file's claims, in contract order, idempotent
 """
 
-from hitbenefit.store.core import Store, adjudicate_with_store, redact_claim
-from hitbenefit.store.database import ENV_URL, resolve_url, safe_url
-from hitbenefit.store.migrate import head_revision, upgrade
 from hitbenefit.store.records import (ROLES, SYSTEM_CONTRACTOR, AmbiguousClaim, ApiKeyInfo, ClaimConflict, Forbidden,
                                       HistoryLine, InvalidRequest, NotFound, PlanOfCareRecord, PlanVersion, Principal,
                                       StoredClaim, StoreError, SubmitResult)
+
+_HEAVY = {  # loaded on first use: SQLAlchemy and Alembic cost a command line ~0.5 s to import
+    "Store": "core", "adjudicate_with_store": "core", "redact_claim": "core",
+    "ENV_URL": "database", "resolve_url": "database", "safe_url": "database",
+    "head_revision": "migrate", "upgrade": "migrate",
+}
+
+
+def __getattr__(name: str):
+    module = _HEAVY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hitbenefit.store' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"hitbenefit.store.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ENV_URL", "ROLES", "SYSTEM_CONTRACTOR", "AmbiguousClaim", "ApiKeyInfo", "ClaimConflict", "Forbidden",
