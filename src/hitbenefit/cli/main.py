@@ -117,7 +117,7 @@ def adjudicate(
         except X12WriteError as exc:
             raise fail(str(exc)) from None
     elif chosen is Format.table:
-        print_table(decisions, Console())
+        print_table(decisions, Console() if sys.stdout.isatty() else Console(width=120))
     elif chosen is Format.fhir:
         from hitbenefit.fhir import decisions_to_fhir
         sys.stdout.write(decisions_to_fhir(claims, decisions) + "\n")

@@ -21,7 +21,7 @@ def _rates_note(decision: Decision) -> str:
     if not rates:
         return "not priced"
     label = "ESTIMATE" if rates["status"] == "estimate" else "official"
-    return f"{rates['year']} {label} rates: {rates['source']}"
+    return f"{rates['year']} {label} rates, {rates['source']}"
 
 
 TONE = {"rejected": "magenta", "denied": "red", "warning": "yellow", "informational": "cyan"}
