@@ -94,10 +94,10 @@ def claim_problem(exc: ClaimInputError) -> Problem:
     return Problem(422, str(exc).replace("<request>, record 1, ", "").replace("<request>, ", ""), [item])
 
 
-async def claim_body(request: Request) -> Claim:
-    """The request body as a contract claim (CONTRACT §1); 415/400/422 naming the field."""
+def read_claim(request: Request, data: bytes) -> Claim:
+    """``data`` (a request body) as a contract claim (CONTRACT §1); 415/400/422 naming the field."""
     require_json(request)
-    value = parse_json(await request.body())
+    value = parse_json(data)
     try:
         claim = claim_from_json(value, "<request>", 1)
     except ClaimInputError as exc:
@@ -106,6 +106,11 @@ async def claim_body(request: Request) -> Claim:
         raise Problem(422, "the claim is nested too deeply", [field_error(None, "nested too deeply")]) from None
     request.state.claim_id = claim.claim_id
     return claim
+
+
+async def claim_body(request: Request) -> Claim:
+    """The request body as a contract claim (CONTRACT §1); 415/400/422 naming the field."""
+    return read_claim(request, await request.body())
 
 
 async def json_object(request: Request) -> dict:

@@ -34,7 +34,24 @@ def serve(
         raise typer.Exit(2) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings=settings)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=10)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=10,
+                **_fast_io())
+
+
+def _fast_io() -> dict:
+    """uvloop and httptools (pinned dependencies) when importable, else asyncio and h11."""
+    options = {}
+    try:
+        import uvloop  # noqa: F401
+        options["loop"] = "uvloop"
+    except ImportError:
+        pass
+    try:
+        import httptools  # noqa: F401
+        options["http"] = "httptools"
+    except ImportError:
+        pass
+    return options
 
 
 def register(app: typer.Typer) -> None:

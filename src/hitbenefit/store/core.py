@@ -16,7 +16,7 @@ from hitbenefit.engine.adjudicate import adjudicate_claim, contract_order, longe
 from hitbenefit.engine.tables import Tables
 from hitbenefit.store import keys as keymod
 from hitbenefit.store.canonical import cents, claim_to_json, dumps, loads, sha256
-from hitbenefit.store.database import (create_engine, lock, read_transaction, resolve_url, safe_url,
+from hitbenefit.store.database import (create_engine, is_sqlite, lock, read_transaction, resolve_url, safe_url,
                                        write_transaction)
 from hitbenefit.store.migrate import current_revision, table_counts, upgrade_engine
 from hitbenefit.store.records import (ROLES, SYSTEM_CONTRACTOR, AmbiguousClaim, ApiKeyInfo, ClaimConflict,
@@ -28,6 +28,16 @@ from hitbenefit.store.schema import (api_keys, audit_log, beneficiaries, claim_l
 TABLES = ("suppliers", "users", "api_keys", "beneficiaries", "plans_of_care", "plan_versions", "claims",
           "claim_lines", "decisions", "history_entries", "audit_log")
 _DUMMY_HASH = keymod.hash_secret("not-a-key")  # verified against when no key has the prefix (same timing)
+
+
+_AUDIT_INSERT = audit_log.insert()
+_BENEFICIARY_ID = sa.select(beneficiaries.c.id).where(beneficiaries.c.mbi == sa.bindparam("mbi"))
+_HISTORY = (sa.select(history_entries.c.service_date, history_entries.c.kind, history_entries.c.category)
+            .where(history_entries.c.beneficiary_id == sa.bindparam("beneficiary_id"),
+                   history_entries.c.service_date >= sa.bindparam("first"),
+                   history_entries.c.service_date <= sa.bindparam("last")))
+_KEY_BY_PREFIX = (sa.select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.role, api_keys.c.supplier_npi,
+                            api_keys.c.revoked_at).where(api_keys.c.prefix == sa.bindparam("prefix")))
 
 
 def _now() -> datetime:
@@ -105,10 +115,11 @@ class Store:
     @staticmethod
     def _audit(conn: Connection, principal: Principal | None, action: str, outcome: str, *,
                beneficiary_id: int | None = None, claim_ref: int | None = None, remote: str | None = None) -> None:
-        conn.execute(audit_log.insert().values(
-            at=_now(), api_key_id=principal.key_id if principal else None,
-            principal=principal.name if principal else "system", action=action, beneficiary_id=beneficiary_id,
-            claim_ref=claim_ref, remote=(remote or None) and str(remote)[:64], outcome=outcome))
+        conn.execute(_AUDIT_INSERT, {
+            "at": _now(), "api_key_id": principal.key_id if principal else None,
+            "principal": principal.name if principal else "system", "action": action,
+            "beneficiary_id": beneficiary_id, "claim_ref": claim_ref,
+            "remote": (remote or None) and str(remote)[:64], "outcome": outcome})
 
     def _audit_alone(self, principal: Principal | None, action: str, outcome: str, **where: Any) -> None:
         with write_transaction(self.engine) as conn:
@@ -151,9 +162,7 @@ class Store:
             return None
         prefix, secret = parts
         with read_transaction(self.engine) as conn:
-            row = conn.execute(sa.select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.role,
-                                         api_keys.c.supplier_npi, api_keys.c.revoked_at)
-                               .where(api_keys.c.prefix == prefix)).first()
+            row = conn.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
         if row is None:
             keymod.verify_secret(secret, _DUMMY_HASH)
             return None
@@ -195,7 +204,7 @@ class Store:
     # ---- beneficiaries and history ----------------------------------------------------------
     @staticmethod
     def _beneficiary_id(conn: Connection, mbi: str, create: bool = False) -> int | None:
-        found = conn.execute(sa.select(beneficiaries.c.id).where(beneficiaries.c.mbi == mbi)).scalar()
+        found = conn.execute(_BENEFICIARY_ID, {"mbi": mbi}).scalar()
         if found is None and create:  # callers hold the beneficiary's lock
             found = conn.execute(beneficiaries.insert().values(mbi=mbi, created_at=_now())
                                  .returning(beneficiaries.c.id)).scalar_one()
@@ -210,10 +219,7 @@ class Store:
             return history
         first = claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params))
         last = max(line.service_date for line in claim.lines)
-        rows = conn.execute(sa.select(history_entries.c.service_date, history_entries.c.kind,
-                                      history_entries.c.category)
-                            .where(history_entries.c.beneficiary_id == beneficiary_id,
-                                   history_entries.c.service_date >= first, history_entries.c.service_date <= last))
+        rows = conn.execute(_HISTORY, {"beneficiary_id": beneficiary_id, "first": first, "last": last})
         for day, kind, category in rows:
             (history.add_visit if kind == "visit" else history.add_drug)(day, category)
         return history
@@ -301,14 +307,27 @@ class Store:
 
     def check_claim(self, claim: Claim, principal: Principal, tables: Tables, remote: str | None = None) -> Decision:
         """The decision ``claim`` would get now, against the same stored history; nothing is
-        stored but an audit row."""
+        stored but an audit row, committed before the decision is returned.
+
+        A check stores no claim, so it takes no beneficiary lock. PostgreSQL: one READ COMMITTED
+        transaction that reads the history and appends the audit row at its end. SQLite: the
+        history is read in a deferred (lock-free, WAL snapshot) transaction and the audit row is
+        appended in its own short writing transaction; a deferred SQLite transaction that reads and
+        then writes fails with SQLITE_BUSY (snapshot) whenever another writer committed in between,
+        which the busy timeout cannot wait out. Either way a check whose audit row cannot be
+        committed raises and returns no decision."""
         if principal.role == "supplier" and claim.supplier.npi != principal.supplier_npi:
             self._audit_alone(principal, "claim.check", "forbidden", remote=remote)
             raise Forbidden(f"a supplier key may only check claims of its own supplier ({principal.supplier_npi})")
-        with write_transaction(self.engine) as conn:
+        with read_transaction(self.engine) as conn:
             beneficiary_id = self._beneficiary_id(conn, claim.beneficiary.mbi)
-            decision = adjudicate_claim(claim, self._history(conn, beneficiary_id, claim, tables), tables)
-            self._audit(conn, principal, "claim.check", "ok", beneficiary_id=beneficiary_id, remote=remote)
+            history = self._history(conn, beneficiary_id, claim, tables)
+            if not is_sqlite(conn):
+                decision = adjudicate_claim(claim, history, tables)
+                self._audit(conn, principal, "claim.check", "ok", beneficiary_id=beneficiary_id, remote=remote)
+                return decision
+        decision = adjudicate_claim(claim, history, tables)
+        self._audit_alone(principal, "claim.check", "ok", beneficiary_id=beneficiary_id, remote=remote)
         return decision
 
     def get_claim(self, claim_id: str, principal: Principal, supplier_npi: str | None = None,
