@@ -15,15 +15,14 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
 import simplejson
 
-from hitbenefit.claims.model import Claim, Period
 from hitbenefit.claims.read_json import ClaimInputError
+from hitbenefit.claims.write_json import claim_to_json
 from hitbenefit.x12.read_837 import read_837
 from hitbenefit.x12.segments import X12Error
 
@@ -185,46 +184,7 @@ def _parquet(path: Path, source: str, progress: ReadProgress) -> Iterator[tuple[
         progress.done = size * number // rows
 
 
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _periods(periods: tuple[Period, ...] | None) -> list | None:
-    return None if periods is None else [{"from": _day(p.start), "to": _day(p.end)} for p in periods]
-
-
-def claim_json(claim: Claim) -> dict[str, Any]:
-    """Contract claim JSON (CONTRACT §1) of a parsed claim (used for 837P input, which has no JSON)."""
-    s, b, plan = claim.supplier, claim.beneficiary, claim.plan_of_care
-    out: dict[str, Any] = {
-        "claim_id": claim.claim_id, "received_date": _day(claim.received_date), "payer": claim.payer,
-        "supplier": {"npi": s.npi, "specialty": s.specialty, "accreditation_expires": _day(s.accreditation_expires),
-                     "licensed_states": list(s.licensed_states) if s.licensed_states is not None else None},
-        "beneficiary": {"mbi": b.mbi, "part_b": _periods(b.part_b),
-                        "medicare_advantage": _periods(b.medicare_advantage),
-                        "institutional_stays": [{"from": _day(st.period.start), "to": _day(st.period.end),
-                                                 "kind": st.kind} for st in b.institutional_stays],
-                        "deductible_remaining": b.deductible_remaining},
-        "service_locality": claim.service_locality,
-        "lines": [{"line": ln.line, "hcpcs": ln.hcpcs, "modifiers": list(ln.modifiers), "units": ln.units,
-                   "service_date": _day(ln.service_date), "place_of_service": ln.place_of_service,
-                   "charge": ln.charge,
-                   "visit": {"in_person": ln.visit.in_person, "drug_administered": ln.visit.drug_administered,
-                             "minutes": ln.visit.minutes, "hh_minutes": ln.visit.hh_minutes},
-                   "drug_name": ln.drug_name} for ln in claim.lines],
-    }
-    if plan is not None:
-        out["plan_of_care"] = {
-            "established_by": {"npi": plan.established_by_npi, "role": plan.established_by_role},
-            "care_provider_role": plan.care_provider_role, "therapy_type": plan.therapy_type,
-            "medication": plan.medication, "dosage": plan.dosage, "frequency": plan.frequency,
-            "duration": plan.duration, "professional_services": list(plan.professional_services),
-            "visit_frequency": plan.visit_frequency, "discipline": plan.discipline,
-            "signed_date": _day(plan.signed_date), "last_changed": _day(plan.last_changed),
-            "last_reviewed": _day(plan.last_reviewed)}
-    if claim.extra is not None:
-        out["extra"] = claim.extra
-    return out
+claim_json = claim_to_json
 
 
 __all__ = ["InputFile", "ReadProgress", "expand_inputs", "fingerprint", "iter_records", "mbi_of", "claim_json",

@@ -1,0 +1,68 @@
+"""A parsed claim written back as the contract's claim JSON (CONTRACT §1), every field written out.
+
+Used wherever a claim read from X12 or FHIR must travel as contract JSON (the store's canonical
+body, batch spill files).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from hitbenefit.claims.model import Claim, Period
+from hitbenefit.money import CENT
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return value.quantize(CENT) if value is not None else None
+
+
+def _number(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def _periods(periods: tuple[Period, ...] | None) -> list | None:
+    if periods is None:
+        return None
+    return [{"from": _day(p.start), "to": _day(p.end)} for p in periods]
+
+
+def claim_to_json(claim: Claim) -> dict[str, Any]:
+    """The contract JSON (CONTRACT §1) of a parsed claim, with every field written out."""
+    s, b, plan = claim.supplier, claim.beneficiary, claim.plan_of_care
+    out: dict[str, Any] = {
+        "claim_id": claim.claim_id,
+        "received_date": _day(claim.received_date),
+        "payer": claim.payer,
+        "supplier": {"npi": s.npi, "specialty": s.specialty, "accreditation_expires": _day(s.accreditation_expires),
+                     "licensed_states": list(s.licensed_states) if s.licensed_states is not None else None},
+        "beneficiary": {"mbi": b.mbi, "part_b": _periods(b.part_b), "medicare_advantage": _periods(b.medicare_advantage),
+                        "institutional_stays": [{"from": _day(st.period.start), "to": _day(st.period.end),
+                                                 "kind": st.kind} for st in b.institutional_stays],
+                        "deductible_remaining": _money(b.deductible_remaining)},
+        "plan_of_care": None,
+        "service_locality": claim.service_locality,
+        "lines": [{"line": ln.line, "hcpcs": ln.hcpcs, "modifiers": list(ln.modifiers), "units": _number(ln.units),
+                   "service_date": _day(ln.service_date), "place_of_service": ln.place_of_service,
+                   "charge": _money(ln.charge),
+                   "visit": {"in_person": ln.visit.in_person, "drug_administered": ln.visit.drug_administered,
+                             "minutes": ln.visit.minutes, "hh_minutes": ln.visit.hh_minutes},
+                   "drug_name": ln.drug_name} for ln in claim.lines],
+    }
+    if plan is not None:
+        out["plan_of_care"] = {
+            "established_by": {"npi": plan.established_by_npi, "role": plan.established_by_role},
+            "care_provider_role": plan.care_provider_role, "therapy_type": plan.therapy_type,
+            "medication": plan.medication, "dosage": plan.dosage, "frequency": plan.frequency,
+            "duration": plan.duration, "professional_services": list(plan.professional_services),
+            "visit_frequency": plan.visit_frequency, "discipline": plan.discipline,
+            "signed_date": _day(plan.signed_date), "last_changed": _day(plan.last_changed),
+            "last_reviewed": _day(plan.last_reviewed)}
+    if claim.extra is not None:
+        out["extra"] = claim.extra
+    return out
