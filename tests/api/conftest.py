@@ -3,11 +3,15 @@ The throwaway-database fixtures are the store's own (tests/store/conftest.py), r
 
 from __future__ import annotations
 
-import json
-import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+
+import httpx
 
 import pytest
 import simplejson
@@ -18,6 +22,9 @@ from tests.store.conftest import (IN_CI, Databases, claim_json, databases, db_ur
                                   tables, unique)
 
 JSON = {"Content-Type": "application/json"}
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dumps(value) -> str:
@@ -64,6 +71,28 @@ class Keys:
 @pytest.fixture
 def keys(store):
     return Keys(store)
+
+
+def serve_subprocess(url: str, port: int, home: Path, log: Path) -> subprocess.Popen:
+    """``python -m hitbenefit.cli.serve`` on a loopback port (rate limit out of the way, stderr to
+    ``log``), returned once it answers /openapi.json."""
+    env = dict(os.environ, HITBENEFIT_HOME=str(home), HITBENEFIT_RATE_PER_SECOND="100000",
+               HITBENEFIT_RATE_BURST="100000")
+    proc = subprocess.Popen([sys.executable, "-m", "hitbenefit.cli.serve", "--port", str(port), "--db", url,
+                             "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=log.open("ab"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
 
 
 def free_port() -> int:

@@ -27,12 +27,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -40,10 +38,9 @@ import sqlalchemy as sa
 
 from hitbenefit.store import Store
 from hitbenefit.store.schema import claims as claims_table, decisions as decisions_table
-from tests.api.conftest import IN_CI, auth, claim_json, dumps, free_port, new_mbi, new_npi, unique
+from tests.api.conftest import IN_CI, auth, claim_json, dumps, free_port, new_mbi, new_npi, serve_subprocess, unique
 from tests.store.conftest import PG_DB, PG_HOST, PG_PORT
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 6                      # half contractor, half supplier keys
 BEFORE_RESTART = 60              # successes before PostgreSQL is restarted
 AFTER_BACK_S = 2.0               # keep submitting this long after PostgreSQL is back
@@ -119,26 +116,6 @@ def pg_restart(databases):
 
 
 # ---- the API server -----------------------------------------------------------------------------
-def _start_server(url: str, port: int, home: Path, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, HITBENEFIT_HOME=str(home), HITBENEFIT_RATE_PER_SECOND="100000",
-               HITBENEFIT_RATE_BURST="100000")
-    proc = subprocess.Popen([sys.executable, "-m", "hitbenefit.cli.serve", "--port", str(port), "--db", url,
-                             "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=log.open("wb"))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 def _stop_server(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
@@ -211,7 +188,7 @@ def test_postgresql_restart_mid_run_loses_nothing_acknowledged(databases, pg_res
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_log = tmp_path / "server.log"
-    proc = _start_server(url, port, tmp_path, server_log)
+    proc = serve_subprocess(url, port, tmp_path, server_log)
 
     outcomes: list[list[Outcome]] = [[] for _ in range(CLIENTS)]
     stop = threading.Event()

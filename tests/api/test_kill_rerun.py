@@ -2,41 +2,18 @@
 ``hitbenefit serve`` process is SIGKILLed mid-job, restarted on the same database, the same file
 is resubmitted (same job) and the store holds each claim and decision exactly once."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
 
 from hitbenefit.store import Store
 from hitbenefit.store.schema import claims as claims_table, decisions as decisions_table
-from tests.api.conftest import auth, claim_json, dumps, free_port, new_mbi, unique
+from tests.api.conftest import auth, claim_json, dumps, free_port, new_mbi, serve_subprocess, unique
 
 CLAIMS = 400
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start(url: str, port: int, home: Path) -> subprocess.Popen:
-    env = dict(os.environ, HITBENEFIT_HOME=str(home), HITBENEFIT_RATE_PER_SECOND="10000", HITBENEFIT_RATE_BURST="10000")
-    proc = subprocess.Popen([sys.executable, "-m", "hitbenefit.cli.serve", "--port", str(port), "--db", url,
-                             "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode())
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def test_sigkill_mid_batch_then_rerun_decides_every_claim_once(databases, tmp_path):
@@ -50,7 +27,7 @@ def test_sigkill_mid_batch_then_rerun_decides_every_claim_once(databases, tmp_pa
     jsonl = "\n".join(dumps(b) for b in bodies) + "\n"
     headers = auth(key, **{"Content-Type": "application/x-ndjson"})
     port = free_port()
-    proc = _start(url, port, tmp_path)
+    proc = serve_subprocess(url, port, tmp_path, tmp_path / "server.log")
     base = f"http://127.0.0.1:{port}"
     try:
         job = httpx.post(f"{base}/v1/batches", content=jsonl, headers=headers, timeout=60)
@@ -67,7 +44,7 @@ def test_sigkill_mid_batch_then_rerun_decides_every_claim_once(databases, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
-    proc = _start(url, port, tmp_path)
+    proc = serve_subprocess(url, port, tmp_path, tmp_path / "server.log")
     try:
         again = httpx.post(f"{base}/v1/batches", content=jsonl, headers=headers, timeout=60)
         assert again.status_code == 200 and again.json()["job_id"] == job_id
