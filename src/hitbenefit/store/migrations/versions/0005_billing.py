@@ -1,4 +1,4 @@
-"""The web workbench: sessions and stored reconciliations.
+"""Claim building: drug dispensing records and the claims built from visits.
 
 Revision ID: 0005
 Revises: 0004
