@@ -73,13 +73,13 @@ def keys(store):
     return Keys(store)
 
 
-def serve_subprocess(url: str, port: int, home: Path, log: Path) -> subprocess.Popen:
+def serve_subprocess(url: str, port: int, home: Path, log: Path, *more: str) -> subprocess.Popen:
     """``python -m hitbenefit.cli.serve`` on a loopback port (rate limit out of the way, stderr to
-    ``log``), returned once it answers /openapi.json."""
+    ``log``, ``more`` options), returned once it answers /openapi.json."""
     env = dict(os.environ, HITBENEFIT_HOME=str(home), HITBENEFIT_RATE_PER_SECOND="100000",
                HITBENEFIT_RATE_BURST="100000")
     proc = subprocess.Popen([sys.executable, "-m", "hitbenefit.cli.serve", "--port", str(port), "--db", url,
-                             "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             "--log-level", "warning", *more], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=log.open("ab"))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

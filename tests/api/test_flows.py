@@ -122,6 +122,21 @@ def test_401_for_missing_invalid_and_revoked_keys(client, keys, store):
     assert revoked.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_disabled_users_keys_get_401_on_every_endpoint(client, store):
+    npi = new_npi()
+    email = f"ops.{npi}@example.org"  # synthetic
+    store.create_user("Synthetic Ops", email, "supplier", supplier_npi=npi)
+    key, _ = store.create_api_key("supplier", user_email=email)
+    body = dumps(_claim(npi))
+    assert client.post("/v1/claims:check", content=body, headers=auth(key, **JSON)).status_code == 200
+    store.disable_user(email)
+    for method, path in (("POST", "/v1/claims:check"), ("POST", "/v1/claims"), ("GET", "/v1/rules")):
+        refused = client.request(method, path, content=body if method == "POST" else None, headers=auth(key, **JSON))
+        assert refused.status_code == 401, (path, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["field"] == "Authorization"
+
+
 def test_errors_are_problem_details_naming_the_field(client, keys):
     key, npi = keys.supplier()
     body = _claim(npi)

@@ -2,8 +2,9 @@
 
 from typer.testing import CliRunner
 
-from hitbenefit.cli.db import db_app, keys_app
+from hitbenefit.cli.db import db_app, keys_app, users_app
 from hitbenefit.store import Store, head_revision
+from tests.store.conftest import new_npi
 
 runner = CliRunner()
 
@@ -43,3 +44,37 @@ def test_bad_input_exits_2_with_one_line(db_url):
         assert result.exit_code == 2, (args, result.output)
         assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("hitbenefit: ")
         assert "Traceback" not in result.output
+
+
+def test_users_create_list_disable_and_their_keys(db_url):
+    email = f"nurse.{new_npi()}@example.org"  # synthetic
+    npi = new_npi()
+    made = runner.invoke(users_app, ["create", "--email", email, "--name", "Synthetic Nurse", "--role", "supplier",
+                                     "--npi", npi, "--db", db_url])
+    assert made.exit_code == 0, made.output
+    key_made = runner.invoke(keys_app, ["create", "--role", "supplier", "--user", email, "--db", db_url])
+    assert key_made.exit_code == 0, key_made.output
+    key = key_made.stdout.splitlines()[0]
+    with Store.open(db_url) as store:
+        principal = store.authenticate(key)
+        assert (principal.role, principal.supplier_npi) == ("supplier", npi)  # the user's supplier
+    listed = runner.invoke(users_app, ["list", "--db", db_url])
+    assert listed.exit_code == 0 and email in listed.stdout and "Synthetic Nurse" in listed.stdout
+    assert email in runner.invoke(keys_app, ["list", "--db", db_url]).stdout
+    disabled = runner.invoke(users_app, ["disable", email, "--db", db_url])
+    assert disabled.exit_code == 0 and "disabled" in disabled.stdout
+    with Store.open(db_url) as store:
+        assert store.authenticate(key) is None
+    again = runner.invoke(users_app, ["disable", email, "--db", db_url])
+    assert again.exit_code == 0 and "already disabled" in again.stdout
+    for args in (["create", "--email", email, "--name", "Twice", "--role", "analyst"],  # e-mail taken
+                 ["create", "--email", "not-an-address", "--name", "X", "--role", "analyst"],
+                 ["create", "--email", "x@example.org", "--name", "X", "--role", "supplier"],  # no NPI
+                 ["disable", "nobody@example.org"]):
+        result = runner.invoke(users_app, [*args, "--db", db_url])
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    for args in (["create", "--role", "supplier", "--user", email],  # disabled user
+                 ["create", "--role", "analyst", "--user", "nobody@example.org"]):
+        result = runner.invoke(keys_app, [*args, "--db", db_url])
+        assert result.exit_code == 2, (args, result.output)

@@ -1,5 +1,7 @@
 """Migrations from empty, the audit log's guard, and API keys."""
 
+import time
+
 import sqlalchemy as sa
 import pytest
 
@@ -61,12 +63,19 @@ def test_keys_are_stored_hashed_and_revocable(store):
         store.revoke_api_key(10**9)
 
 
-def test_revocation_seen_by_another_process_store(store, db_url):
+def test_revocation_seen_by_another_process_store_within_the_cache_bound(store, db_url):
+    """Another process trusts a verified key for at most ``key_cache_seconds`` (1 s) without
+    reading it again; the revoking process refuses it at once."""
     key, key_id = store.create_api_key("contractor")
     with Store.open(db_url) as other:
+        assert other.key_cache_seconds <= 1.0
         assert other.authenticate(key) is not None
         store.revoke_api_key(key_id)
-        assert other.authenticate(key) is None
+        revoked_at = time.monotonic()
+        assert store.authenticate(key) is None
+        while other.authenticate(key) is not None:
+            assert time.monotonic() - revoked_at <= other.key_cache_seconds + 0.5
+            time.sleep(0.05)
 
 
 def test_constant_time_compare_is_used(store, monkeypatch):
@@ -93,3 +102,37 @@ def test_key_roles_are_checked(store):
         store.create_api_key("supplier")
     with pytest.raises(InvalidRequest):
         store.create_api_key("contractor", supplier_npi=new_npi())
+
+
+def test_a_disabled_users_keys_fail_here_at_once_and_elsewhere_within_the_bound(store, db_url):
+    npi = new_npi()
+    email = f"biller.{npi}@example.org"  # synthetic
+    user = store.create_user("Synthetic Biller", email.upper(), "supplier", supplier_npi=npi)
+    assert (user.email, user.role, user.supplier_npi, user.disabled_at) == (email, "supplier", npi, None)
+    key, key_id = store.create_api_key("supplier", user_email=email)  # the user's NPI
+    other_key, _ = store.create_api_key("supplier", supplier_npi=npi)  # same supplier, no user
+    assert store.authenticate(key).supplier_npi == npi
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("contractor", user_email=email)  # not the user's role
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("supplier", supplier_npi=new_npi(), user_email=email)  # not the user's supplier
+    with pytest.raises(InvalidRequest):
+        store.create_user("Again", email, "analyst")
+    with pytest.raises(NotFound):
+        store.create_api_key("analyst", user_email="nobody@example.org")
+    assert {k.id: k.user_email for k in store.list_api_keys()}[key_id] == email
+    with Store.open(db_url) as other:
+        assert other.authenticate(key) is not None
+        assert store.disable_user(email) is True
+        disabled_at = time.monotonic()
+        assert store.authenticate(key) is None
+        assert store.authenticate(other_key) is not None  # only the user's keys
+        while other.authenticate(key) is not None:
+            assert time.monotonic() - disabled_at <= other.key_cache_seconds + 0.5
+            time.sleep(0.05)
+    assert store.disable_user(email) is False
+    assert [u.disabled_at is not None for u in store.list_users() if u.email == email] == [True]
+    with pytest.raises(InvalidRequest):
+        store.create_api_key("supplier", user_email=email)  # a disabled user gets no new key
+    with pytest.raises(NotFound):
+        store.disable_user("nobody@example.org")

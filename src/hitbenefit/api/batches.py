@@ -1,8 +1,9 @@
 """Batch jobs: an uploaded 837P or JSONL file becomes a job of claims, decided in contract order by
 a worker thread, each claim submitted through the store.
 
-Storage of jobs is the API's own (the store has no job tables): two tables ``api_batch_jobs`` and
-``api_batch_items`` created on the store's engine, kept apart from the store's migrated schema.
+Jobs live in two tables, ``api_batch_jobs`` and ``api_batch_items``, which migration 0002 creates
+(``Store.open`` upgrades any older database, so the API creates nothing itself); the ``sa.Table``
+definitions below are the reference for this module's queries.
 Progress is recorded per claim after the store has decided it; a worker killed at any point
 leaves items ``pending`` whose claims may already be stored, and the rerun submits them again:
 the store's idempotency (same supplier, claim id and body -> the stored decision) makes every
@@ -70,10 +71,6 @@ BATCH_TYPES = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "a
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def create_tables(engine: sa.Engine) -> None:
-    metadata.create_all(engine, checkfirst=True)
 
 
 # ---- reading an upload ----------------------------------------------------------------------------

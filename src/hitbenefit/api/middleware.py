@@ -4,6 +4,7 @@ query string of ``/v1/beneficiaries/{mbi}/history`` and ``/v1/plans?mbi=`` hold 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 
@@ -11,6 +12,7 @@ from hitbenefit.api.problems import field_error, problem_response
 
 log = logging.getLogger("hitbenefit.api")
 BATCH_PATH = "/v1/batches"
+LARGE_BODY_PATHS = (BATCH_PATH, "/v1/directory/imports")  # these take the batch limit
 
 
 class _TooLarge(Exception):
@@ -24,7 +26,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.batch_bytes if scope["path"].rstrip("/") == BATCH_PATH else self.claim_bytes
+        limit = self.batch_bytes if scope["path"].rstrip("/") in LARGE_BODY_PATHS else self.claim_bytes
         length = dict(scope.get("headers") or ()).get(b"content-length")
         if length is not None:
             try:
@@ -95,3 +97,61 @@ class AccessLog:
             state = scope.get("state") or {}
             log.info("%s %s %s %.1fms key=%s claim=%s", scope["method"], _template(scope), status,
                      (time.perf_counter() - start) * 1000, state.get("key_id", "-"), state.get("claim_id", "-"))
+
+
+class _Route:
+    """What ``scope["route"]`` must offer the access log and the problem responses: the template."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class FastPath:
+    """Serves the hot ``POST`` claim endpoints without FastAPI's router, dependency solving and
+    inner middleware: the body is read here, then ``handlers[path](request, body)`` runs in ONE
+    call on a thread pool sized to the database pool, and returns the response. Errors go to the
+    application's own exception handlers (the same problem details as the routed endpoints, which
+    stay declared in OpenAPI). Sits inside the body limit and the access log."""
+
+    def __init__(self, app, handlers: dict, threads: int = 8) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.app, self.handlers = app, handlers
+        self.routes = {path: _Route(path) for path in handlers}
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hitbenefit-claims")
+
+    async def __call__(self, scope, receive, send):
+        handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if handler is None:
+            return await self.app(scope, receive, send)
+        import asyncio
+
+        from starlette.requests import Request
+
+        scope["route"] = self.routes[scope["path"]]
+        request = Request(scope, receive)
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        try:
+            response = await asyncio.get_running_loop().run_in_executor(self.pool, handler, request, b"".join(chunks))
+        except Exception as exc:  # noqa: BLE001 - only what the application has a handler for
+            on_error = _handler_for(scope["app"].exception_handlers, exc)
+            if on_error is None:
+                raise
+            response = on_error(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
+        await response(scope, receive, send)
+
+
+def _handler_for(handlers: dict, exc: Exception):
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None

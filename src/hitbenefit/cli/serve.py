@@ -1,8 +1,14 @@
-"""``hitbenefit serve [--port N] [--host 127.0.0.1] [--db URL]``: the REST API under uvicorn.
+"""``hitbenefit serve [--port N] [--host 127.0.0.1] [--db URL] [--workers N]``: the REST API under uvicorn.
 
 Registered from cli/main.py with ``serve.register(app)``. uvicorn's own access log is off: it
 writes raw paths, and ``/v1/beneficiaries/{mbi}/history`` holds an MBI; the API logs route
 templates, key ids and claim ids instead (``hitbenefit.api``).
+
+With ``--workers N`` (N > 1) uvicorn runs N server processes on the one port, each with its own
+connection pool; this process migrates the database first, supervises them, and runs the one
+batch worker (the server processes run none, so no two workers take the same job; it polls every
+second). Per-beneficiary serialisation holds across processes: PostgreSQL advisory locks, and on
+SQLite ``BEGIN IMMEDIATE`` behind a file lock (``hitbenefit.store.database``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ def serve(
                                                           "(default $HITBENEFIT_DATABASE_URL, else a SQLite file "
                                                           "under $HITBENEFIT_HOME).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Server processes (the batch worker then "
+                                                                           "runs in this supervising process).")] = 1,
 ) -> None:
     """Serve the REST API under /v1 (OpenAPI at /openapi.json)."""
     import uvicorn
@@ -33,9 +41,36 @@ def serve(
         typer.echo(f"hitbenefit: {exc}", err=True)
         raise typer.Exit(2) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings=settings)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=10,
-                **_fast_io())
+    options = dict(host=host, port=port, access_log=False, log_level=log_level, timeout_graceful_shutdown=10,
+                   **_fast_io())
+    if workers == 1:
+        uvicorn.run(create_app(settings=settings), **options)
+        return
+    _serve_processes(settings, workers, options)
+
+
+def _serve_processes(settings, workers: int, options: dict) -> None:
+    """N uvicorn processes built by ``create_app`` from the environment (the database URL and
+    ``HITBENEFIT_BATCH_WORKER=0`` are passed down); the batch worker runs here."""
+    import os
+
+    import uvicorn
+
+    from hitbenefit.api.batches import Worker
+    from hitbenefit.service import load_tables
+    from hitbenefit.store import Store, resolve_url
+
+    url = resolve_url(settings.database_url)
+    os.environ.update(HITBENEFIT_DATABASE_URL=url, HITBENEFIT_BATCH_WORKER="0")
+    with Store.open(url) as store:
+        worker = Worker(store, load_tables()) if settings.batch_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            uvicorn.run("hitbenefit.api.app:create_app", factory=True, workers=workers, **options)
+        finally:
+            if worker is not None:
+                worker.stop()
 
 
 def _fast_io() -> dict:

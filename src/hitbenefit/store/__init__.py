@@ -13,7 +13,7 @@
 
 from hitbenefit.store.records import (ROLES, SYSTEM_CONTRACTOR, AmbiguousClaim, ApiKeyInfo, ClaimConflict, Forbidden,
                                       HistoryLine, InvalidRequest, NotFound, PlanOfCareRecord, PlanVersion, Principal,
-                                      StoredClaim, StoreError, SubmitResult)
+                                      StoredClaim, StoreError, SubmitResult, UserInfo)
 
 _HEAVY = {  # loaded on first use: SQLAlchemy and Alembic cost a command line ~0.5 s to import
     "Store": "core", "adjudicate_with_store": "core", "redact_claim": "core",
@@ -36,6 +36,6 @@ def __getattr__(name: str):
 __all__ = [
     "ENV_URL", "ROLES", "SYSTEM_CONTRACTOR", "AmbiguousClaim", "ApiKeyInfo", "ClaimConflict", "Forbidden",
     "HistoryLine", "InvalidRequest", "NotFound", "PlanOfCareRecord", "PlanVersion", "Principal", "Store",
-    "StoreError", "StoredClaim", "SubmitResult", "adjudicate_with_store", "head_revision", "redact_claim",
+    "StoreError", "StoredClaim", "SubmitResult", "UserInfo", "adjudicate_with_store", "head_revision", "redact_claim",
     "resolve_url", "safe_url", "upgrade",
 ]

@@ -4,6 +4,7 @@ look-backs need, plans of care, and the append-only audit log. See docs/store.md
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
@@ -16,18 +17,22 @@ from hitbenefit.engine.adjudicate import adjudicate_claim, contract_order, longe
 from hitbenefit.engine.tables import Tables
 from hitbenefit.store import keys as keymod
 from hitbenefit.store.canonical import cents, claim_to_json, dumps, loads, sha256
-from hitbenefit.store.database import (create_engine, is_sqlite, lock, read_transaction, resolve_url, safe_url,
-                                       write_transaction)
+from hitbenefit.store.database import (autocommit, create_engine, is_sqlite, lock, read_transaction, resolve_url,
+                                       safe_url, write_transaction)
 from hitbenefit.store.migrate import current_revision, table_counts, upgrade_engine
 from hitbenefit.store.records import (ROLES, SYSTEM_CONTRACTOR, AmbiguousClaim, ApiKeyInfo, ClaimConflict,
                                       Forbidden, HistoryLine, InvalidRequest, NotFound, PlanOfCareRecord,
-                                      PlanVersion, Principal, StoredClaim, SubmitResult, decision_from_json)
+                                      PlanVersion, Principal, StoredClaim, SubmitResult, UserInfo,
+                                      decision_from_json)
 from hitbenefit.store.schema import (api_keys, audit_log, beneficiaries, claim_lines, claims, decisions,
-                                     history_entries, plan_versions, plans_of_care, suppliers)
+                                     history_entries, plan_versions, plans_of_care, suppliers, users)
 
 TABLES = ("suppliers", "users", "api_keys", "beneficiaries", "plans_of_care", "plan_versions", "claims",
-          "claim_lines", "decisions", "history_entries", "audit_log")
+          "claim_lines", "decisions", "history_entries", "audit_log", "directory_imports", "directory_suppliers",
+          "directory_service_areas", "plan_care_details", "care_visits", "care_readings", "care_alerts",
+          "dispensing_records")
 _DUMMY_HASH = keymod.hash_secret("not-a-key")  # verified against when no key has the prefix (same timing)
+KEY_CACHE_SECONDS = 1.0  # how long a process trusts a verified key without reading it again (revocation bound)
 
 
 _AUDIT_INSERT = audit_log.insert()
@@ -36,8 +41,18 @@ _HISTORY = (sa.select(history_entries.c.service_date, history_entries.c.kind, hi
             .where(history_entries.c.beneficiary_id == sa.bindparam("beneficiary_id"),
                    history_entries.c.service_date >= sa.bindparam("first"),
                    history_entries.c.service_date <= sa.bindparam("last")))
+# a check's one round trip: the beneficiary's id (a row even without history) and its history in the window
+_HISTORY_BY_MBI = (sa.select(beneficiaries.c.id, history_entries.c.service_date, history_entries.c.kind,
+                             history_entries.c.category)
+                   .select_from(beneficiaries.outerjoin(history_entries, sa.and_(
+                       history_entries.c.beneficiary_id == beneficiaries.c.id,
+                       history_entries.c.service_date >= sa.bindparam("first"),
+                       history_entries.c.service_date <= sa.bindparam("last"))))
+                   .where(beneficiaries.c.mbi == sa.bindparam("mbi")))
 _KEY_BY_PREFIX = (sa.select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.role, api_keys.c.supplier_npi,
-                            api_keys.c.revoked_at).where(api_keys.c.prefix == sa.bindparam("prefix")))
+                            api_keys.c.revoked_at, users.c.disabled_at.label("user_disabled_at"))
+                  .select_from(api_keys.outerjoin(users, users.c.id == api_keys.c.user_id))
+                  .where(api_keys.c.prefix == sa.bindparam("prefix")))
 
 
 def _now() -> datetime:
@@ -48,6 +63,17 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
+
+
+def _window(claim: Claim, tables: Tables) -> tuple[date, date]:
+    """The look-back window a claim needs: the longest look-back before its earliest date, to its latest."""
+    first = claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params))
+    return first, max(line.service_date for line in claim.lines)
+
+
+def _user_info(row) -> UserInfo:
+    return UserInfo(row.id, row.name, row.email, row.role, row.supplier_npi, _utc(row.created_at),
+                    _utc(row.disabled_at))
 
 
 def _insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
@@ -80,8 +106,11 @@ class Store:
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine, self.url = engine, url
-        self._verified: dict[bytes, int] = {}  # key fingerprint -> key id, after one scrypt check
+        # key fingerprint -> (key id, principal, trusted until): after one scrypt check, read again
+        # from the database (revocation, a disabled user) at most every ``key_cache_seconds``
+        self._verified: dict[bytes, tuple[int, Principal, float]] = {}
         self._verified_lock = threading.Lock()
+        self.key_cache_seconds = KEY_CACHE_SECONDS
 
     # ---- opening ------------------------------------------------------------------------------
     @classmethod
@@ -131,10 +160,47 @@ class Store:
             rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).mappings()
             return [dict(row) for row in rows]
 
-    # ---- API keys -----------------------------------------------------------------------------
-    def create_api_key(self, role: str, supplier_npi: str | None = None, label: str = "") -> tuple[str, int]:
-        """A new key for ``role`` (``supplier`` keys name their supplier's NPI): (the key, its id).
-        The key itself is returned only here; the store keeps a salted scrypt hash of its secret."""
+    # ---- users and API keys -------------------------------------------------------------------
+    def create_user(self, name: str, email: str, role: str, supplier_npi: str | None = None) -> UserInfo:
+        """A person behind keys: name, unique e-mail, role (``supplier`` users name their NPI)."""
+        name, email = (name or "").strip(), (email or "").strip().lower()
+        if not name or len(name) > 200:
+            raise InvalidRequest("a user needs a name (up to 200 characters)")
+        if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+            raise InvalidRequest(f"a user needs an e-mail address, not {email!r}")
+        self._check_role(role, supplier_npi)
+        with write_transaction(self.engine) as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first() is not None:
+                raise InvalidRequest(f"a user with e-mail {email} already exists")
+            if supplier_npi:
+                _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": _now()})
+            row = conn.execute(users.insert().values(name=name, email=email, role=role, supplier_npi=supplier_npi,
+                                                     created_at=_now()).returning(*users.c)).one()
+            self._audit(conn, None, "user.create", "ok")
+        return _user_info(row)
+
+    def list_users(self) -> list[UserInfo]:
+        with read_transaction(self.engine) as conn:
+            return [_user_info(r) for r in conn.execute(sa.select(users).order_by(users.c.id)).all()]
+
+    def disable_user(self, email: str) -> bool:
+        """Disable a user: every key of theirs then fails authentication (at once in this process,
+        within ``key_cache_seconds`` in others). True if the user was active; NotFound if unknown."""
+        email = (email or "").strip().lower()
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(sa.select(users.c.id, users.c.disabled_at).where(users.c.email == email)).first()
+            if row is None:
+                raise NotFound(f"no user with e-mail {email}")
+            if row.disabled_at is not None:
+                return False
+            conn.execute(users.update().where(users.c.id == row.id).values(disabled_at=_now()))
+            key_ids = set(conn.execute(sa.select(api_keys.c.id).where(api_keys.c.user_id == row.id)).scalars())
+            self._audit(conn, None, "user.disable", "ok")
+        self._forget_keys(key_ids)
+        return True
+
+    @staticmethod
+    def _check_role(role: str, supplier_npi: str | None) -> None:
         if role not in ROLES:
             raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if role == "supplier":
@@ -142,46 +208,81 @@ class Store:
                 raise InvalidRequest("a supplier key needs the supplier's 10-digit NPI")
         elif supplier_npi:
             raise InvalidRequest(f"a {role} key is not bound to a supplier: leave out the NPI")
+
+    def create_api_key(self, role: str, supplier_npi: str | None = None, label: str = "",
+                       user_email: str | None = None) -> tuple[str, int]:
+        """A new key for ``role`` (``supplier`` keys name their supplier's NPI): (the key, its id).
+        With ``user_email`` the key belongs to that (enabled) user, whose role it must have (and
+        whose supplier, taken as the NPI when none is given). The key itself is returned only here;
+        the store keeps a salted scrypt hash of its secret."""
         key, prefix, secret = keymod.new_key()
         hashed = keymod.hash_secret(secret)
         with write_transaction(self.engine) as conn:
+            user_id = None
+            if user_email is not None:
+                email = user_email.strip().lower()
+                user = conn.execute(sa.select(users).where(users.c.email == email)).first()
+                if user is None:
+                    raise NotFound(f"no user with e-mail {email}")
+                if user.disabled_at is not None:
+                    raise InvalidRequest(f"user {email} is disabled")
+                supplier_npi = supplier_npi or user.supplier_npi
+                if role != user.role or supplier_npi != user.supplier_npi:
+                    raise InvalidRequest(f"user {email} has role {user.role}"
+                                         f"{f' for supplier {user.supplier_npi}' if user.supplier_npi else ''}: "
+                                         "their keys must have the same")
+                user_id = user.id
+            self._check_role(role, supplier_npi)
             if supplier_npi:
                 _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": _now()})
             key_id = conn.execute(api_keys.insert().values(
-                prefix=prefix, secret_hash=hashed, role=role, supplier_npi=supplier_npi, label=label or "",
-                created_at=_now()).returning(api_keys.c.id)).scalar_one()
+                prefix=prefix, secret_hash=hashed, role=role, supplier_npi=supplier_npi, user_id=user_id,
+                label=label or "", created_at=_now()).returning(api_keys.c.id)).scalar_one()
             self._audit(conn, None, "key.create", "ok")
         return key, key_id
 
     def authenticate(self, key: str | None) -> Principal | None:
-        """The principal of a valid, unrevoked key, else None. The secret is checked against its
-        scrypt hash with a constant-time comparison; a verified key is remembered in memory (by a
-        SHA-256 fingerprint) so later requests skip the slow hash, but revocation is checked every time."""
+        """The principal of a valid, unrevoked key of an enabled (or no) user, else None.
+
+        The secret is checked against its scrypt hash with a constant-time comparison once per
+        process; the verified key is then trusted from memory (by its SHA-256 fingerprint) for
+        ``key_cache_seconds`` (1 s) before its row is read again. So a revoked key or a disabled
+        user's key fails at once in the process that revoked it, and within that bound in others."""
         parts = keymod.split_key(key) if key else None
         if parts is None:
             return None
+        fingerprint = keymod.fingerprint(key)
+        now = time.monotonic()
+        with self._verified_lock:
+            known = self._verified.get(fingerprint)
+        if known is not None and known[2] > now:
+            return known[1]
         prefix, secret = parts
         with read_transaction(self.engine) as conn:
             row = conn.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
         if row is None:
             keymod.verify_secret(secret, _DUMMY_HASH)
             return None
-        fingerprint = keymod.fingerprint(key)
-        with self._verified_lock:
-            known = self._verified.get(fingerprint) == row.id
-        if not known:
-            if not keymod.verify_secret(secret, row.secret_hash):
-                return None
-            with self._verified_lock:
-                if len(self._verified) > 10_000:
-                    self._verified.clear()
-                self._verified[fingerprint] = row.id
-        if row.revoked_at is not None:
+        if (known is None or known[0] != row.id) and not keymod.verify_secret(secret, row.secret_hash):
             return None
-        return Principal(row.id, row.role, row.supplier_npi)
+        if row.revoked_at is not None or row.user_disabled_at is not None:
+            self._forget_keys({row.id})
+            return None
+        principal = Principal(row.id, row.role, row.supplier_npi)
+        with self._verified_lock:
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[fingerprint] = (row.id, principal, now + self.key_cache_seconds)
+        return principal
+
+    def _forget_keys(self, key_ids: set[int]) -> None:
+        with self._verified_lock:
+            for fp in [fp for fp, known in self._verified.items() if known[0] in key_ids]:
+                del self._verified[fp]
 
     def revoke_api_key(self, key_id: int) -> bool:
-        """Revoke a key; True if it was active, False if already revoked; NotFound if no such key."""
+        """Revoke a key; True if it was active, False if already revoked; NotFound if no such key.
+        It fails at once in this process and within ``key_cache_seconds`` in others."""
         with write_transaction(self.engine) as conn:
             found = conn.execute(sa.select(api_keys.c.revoked_at).where(api_keys.c.id == key_id)).first()
             if found is None:
@@ -190,16 +291,15 @@ class Store:
                 return False
             conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=_now()))
             self._audit(conn, None, "key.revoke", "ok")
-        with self._verified_lock:
-            for fp in [fp for fp, kid in self._verified.items() if kid == key_id]:
-                del self._verified[fp]
+        self._forget_keys({key_id})
         return True
 
     def list_api_keys(self) -> list[ApiKeyInfo]:
         with read_transaction(self.engine) as conn:
-            rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.id)).all()
-        return [ApiKeyInfo(r.id, r.prefix, r.role, r.supplier_npi, r.label, _utc(r.created_at), _utc(r.revoked_at))
-                for r in rows]
+            rows = conn.execute(sa.select(api_keys, users.c.email).select_from(
+                api_keys.outerjoin(users, users.c.id == api_keys.c.user_id)).order_by(api_keys.c.id)).all()
+        return [ApiKeyInfo(r.id, r.prefix, r.role, r.supplier_npi, r.label, _utc(r.created_at), _utc(r.revoked_at),
+                           r.email) for r in rows]
 
     # ---- beneficiaries and history ----------------------------------------------------------
     @staticmethod
@@ -217,12 +317,22 @@ class Store:
         history = BeneficiaryHistory()
         if beneficiary_id is None:
             return history
-        first = claim.earliest_service_date - timedelta(days=longest_lookback_days(tables.params))
-        last = max(line.service_date for line in claim.lines)
+        first, last = _window(claim, tables)
         rows = conn.execute(_HISTORY, {"beneficiary_id": beneficiary_id, "first": first, "last": last})
         for day, kind, category in rows:
             (history.add_visit if kind == "visit" else history.add_drug)(day, category)
         return history
+
+    @staticmethod
+    def _history_by_mbi(conn: Connection, claim: Claim, tables: Tables) -> tuple[int | None, BeneficiaryHistory]:
+        """The beneficiary's internal id (None when unknown) and ``_history``, in one query."""
+        first, last = _window(claim, tables)
+        history, beneficiary_id = BeneficiaryHistory(), None
+        for beneficiary_id, day, kind, category in conn.execute(
+                _HISTORY_BY_MBI, {"mbi": claim.beneficiary.mbi, "first": first, "last": last}):
+            if day is not None:
+                (history.add_visit if kind == "visit" else history.add_drug)(day, category)
+        return beneficiary_id, history
 
     # ---- claims -------------------------------------------------------------------------------
     @staticmethod
@@ -309,23 +419,25 @@ class Store:
         """The decision ``claim`` would get now, against the same stored history; nothing is
         stored but an audit row, committed before the decision is returned.
 
-        A check stores no claim, so it takes no beneficiary lock. PostgreSQL: one READ COMMITTED
-        transaction that reads the history and appends the audit row at its end. SQLite: the
-        history is read in a deferred (lock-free, WAL snapshot) transaction and the audit row is
-        appended in its own short writing transaction; a deferred SQLite transaction that reads and
-        then writes fails with SQLITE_BUSY (snapshot) whenever another writer committed in between,
-        which the busy timeout cannot wait out. Either way a check whose audit row cannot be
-        committed raises and returns no decision."""
+        A check stores no claim, so it takes no beneficiary lock, and it reads the beneficiary and
+        its history in one statement. PostgreSQL: an autocommit connection, so the read and the
+        audit insert are two round trips (no BEGIN, no COMMIT); the insert is committed when it
+        returns. SQLite: the history is read in a deferred (lock-free, WAL snapshot) transaction and
+        the audit row is appended in its own short writing transaction; a deferred SQLite transaction
+        that reads and then writes fails with SQLITE_BUSY (snapshot) whenever another writer
+        committed in between, which the busy timeout cannot wait out. Either way a check whose audit
+        row cannot be committed raises and returns no decision."""
         if principal.role == "supplier" and claim.supplier.npi != principal.supplier_npi:
             self._audit_alone(principal, "claim.check", "forbidden", remote=remote)
             raise Forbidden(f"a supplier key may only check claims of its own supplier ({principal.supplier_npi})")
-        with read_transaction(self.engine) as conn:
-            beneficiary_id = self._beneficiary_id(conn, claim.beneficiary.mbi)
-            history = self._history(conn, beneficiary_id, claim, tables)
-            if not is_sqlite(conn):
+        if not is_sqlite(self.engine):
+            with autocommit(self.engine) as conn:
+                beneficiary_id, history = self._history_by_mbi(conn, claim, tables)
                 decision = adjudicate_claim(claim, history, tables)
                 self._audit(conn, principal, "claim.check", "ok", beneficiary_id=beneficiary_id, remote=remote)
-                return decision
+            return decision
+        with read_transaction(self.engine) as conn:
+            beneficiary_id, history = self._history_by_mbi(conn, claim, tables)
         decision = adjudicate_claim(claim, history, tables)
         self._audit_alone(principal, "claim.check", "ok", beneficiary_id=beneficiary_id, remote=remote)
         return decision

@@ -97,6 +97,20 @@ class ApiKeyInfo:
     label: str
     created_at: datetime
     revoked_at: datetime | None
+    user_email: str | None = None
+
+
+@dataclass(slots=True)
+class UserInfo:
+    """A person behind keys; a disabled user's keys fail authentication."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    supplier_npi: str | None
+    created_at: datetime
+    disabled_at: datetime | None
 
 
 @dataclass(slots=True)
