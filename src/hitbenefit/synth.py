@@ -13,7 +13,10 @@ increasing claim ids, which is the contract's batch order (CONTRACT §5).
 
 A few claims carry one injected error, labelled with the reason key the engine should give in
 ``extra``: ``{"synthetic": true, "expected": ["MISSING_JB_MODIFIER"]}``; a clean claim has
-``"expected": []`` and every G-code line on it should be paid.
+``"expected": []`` and every G-code line on it should be paid. ``NOT_HOME`` is a visit billed while
+the beneficiary is in a skilled nursing facility stay (the stay is on the claim's beneficiary, and
+half the time the supplier codes place of service 31, SNF): not the home (FAQ 1, 20); the episode
+resumes at home after the stay.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ THERAPIES = {
 BASE_CHARGE = {"G0088": "420.00", "G0089": "480.00", "G0090": "520.00",
                "G0068": "300.00", "G0069": "350.00", "G0070": "380.00"}
 ERRORS = ["DUPLICATE_CATEGORY_DAY", "MISSING_JB_MODIFIER", "NOC_DRUG_NAME_MISSING",
-          "INITIAL_WITHIN_60_DAYS", "NOT_INFUSION_DAY", "MEDICARE_ADVANTAGE"]
+          "INITIAL_WITHIN_60_DAYS", "NOT_INFUSION_DAY", "MEDICARE_ADVANTAGE", "NOT_HOME"]
+SNF_PLACE_OF_SERVICE = "31"
 ERROR_RATE = Decimal("0.05")
 _ALPHA = "ACDEFGHJKMNPQRTUVWXY"  # MBI letters: no S, L, O, I, B, Z
 _DIGITS = "0123456789"
@@ -84,6 +88,7 @@ class _Beneficiary:
     plan_signed: date = date.min
     episode_end: date = date.min
     stay: tuple[date, date] | None = None
+    snf: tuple[date, date] | None = None  # a skilled nursing facility stay during the episode
     last_visit: date | None = None  # the last G-code the engine will accept (not rejected)
     deductible: dict[int, Decimal] = field(default_factory=dict)  # year -> still owed
 
@@ -119,7 +124,7 @@ class _World:
         ben.category, ben.drug = category, rng.choice(drugs)
         ben.plan_signed = day - timedelta(days=rng.randint(1, 7))
         ben.episode_end = day + timedelta(weeks=rng.randint(*weeks))
-        ben.stay = None
+        ben.stay = ben.snf = None
         if rng.random() < 0.3:  # many therapies start at discharge from a hospital
             end = day - timedelta(days=rng.randint(1, 3))
             ben.stay = (end - timedelta(days=rng.randint(2, 10)), end)
@@ -140,11 +145,13 @@ class _World:
         first = ben.last_visit is None or (day - ben.last_visit).days > 60
         error = rng.choice(ERRORS) if Decimal(rng.randint(0, 999)) / 1000 < ERROR_RATE else None
         if error in ("MISSING_JB_MODIFIER", "NOC_DRUG_NAME_MISSING", "INITIAL_WITHIN_60_DAYS",
-                     "NOT_INFUSION_DAY") and first:
+                     "NOT_INFUSION_DAY", "NOT_HOME") and first:
             error = None  # these are injected into a running episode only
         if error == "MISSING_JB_MODIFIER" and ben.category != 2:
             error = "NOC_DRUG_NAME_MISSING"
         code = INITIAL[ben.category] if first or error == "INITIAL_WITHIN_60_DAYS" else SUBSEQUENT[ben.category]
+        if error == "NOT_HOME":
+            ben.snf = (day - timedelta(days=rng.randint(1, 5)), day + timedelta(days=rng.randint(2, 12)))
         claim = self.claim(ben, day, code, error)
         yield claim
         if error == "DUPLICATE_CATEGORY_DAY" and self.emitted < self.n:  # a second supplier bills the same day
@@ -158,6 +165,8 @@ class _World:
             return
         low, high = THERAPIES[ben.category][2]
         following = day + timedelta(days=rng.randint(low, high))
+        if error == "NOT_HOME":  # home again after the stay
+            following = max(following, ben.snf[1] + timedelta(days=1))
         if following <= ben.episode_end:
             self.schedule(following, ben)
         elif rng.random() < 0.5:  # a later course of therapy, sometimes within 60 days of this one
@@ -174,13 +183,14 @@ class _World:
                                                                         181, 5)
         units = int((Decimal(minutes) / 15).to_integral_value(rounding=ROUND_HALF_UP))
         charge = (Decimal(BASE_CHARGE[code]) * supplier.markup).quantize(Decimal("0.01"))
+        place = SNF_PLACE_OF_SERVICE if error == "NOT_HOME" and rng.random() < 0.5 else "12"
         lines = [{"line": 1, "hcpcs": code, "modifiers": [], "units": units, "service_date": day.isoformat(),
-                  "place_of_service": "12", "charge": charge,
+                  "place_of_service": place, "charge": charge,
                   "visit": {"in_person": not remote, "drug_administered": not remote, "minutes": minutes}}]
         if not remote:
             drug = {"line": 2, "hcpcs": ben.drug, "modifiers": ["JB"] if ben.category == 2 else [],
                     "units": rng.randint(50, 200) if ben.category == 2 else rng.randint(1, 20),
-                    "service_date": day.isoformat(), "place_of_service": "12", "charge": Decimal("0.00")}
+                    "service_date": day.isoformat(), "place_of_service": place, "charge": Decimal("0.00")}
             if error == "MISSING_JB_MODIFIER":
                 drug["modifiers"] = []
             elif error == "NOC_DRUG_NAME_MISSING":
@@ -199,8 +209,7 @@ class _World:
                 "mbi": ben.mbi, "part_b": [{"from": ben.part_b_from.isoformat(), "to": None}],
                 "medicare_advantage": ([{"from": day.replace(day=1).isoformat(), "to": None}]
                                        if error == "MEDICARE_ADVANTAGE" else []),
-                "institutional_stays": ([{"from": ben.stay[0].isoformat(), "to": ben.stay[1].isoformat(),
-                                          "kind": "hospital"}] if ben.stay else []),
+                "institutional_stays": _stays(ben),
                 "deductible_remaining": owed},
             "plan_of_care": {
                 "established_by": {"npi": "1003000126", "role": "physician"},
@@ -217,6 +226,11 @@ class _World:
         }
 
 
+def _stays(ben: _Beneficiary) -> list[dict]:
+    return [{"from": stay[0].isoformat(), "to": stay[1].isoformat(), "kind": kind}
+            for stay, kind in ((ben.stay, "hospital"), (ben.snf, "snf")) if stay is not None]
+
+
 def _state(locality: str) -> str:
     if locality in KNOWN_STATES:
         return KNOWN_STATES[locality]
@@ -231,7 +245,7 @@ def generate_claims(n: int, seed: int = 0, start: date = date(2025, 1, 1),
 
     Claims come in batch order (service date, then claim id). ``extra.expected`` lists the reason
     key of the error injected into the claim, if any (DUPLICATE_CATEGORY_DAY, MISSING_JB_MODIFIER,
-    NOC_DRUG_NAME_MISSING, INITIAL_WITHIN_60_DAYS, NOT_INFUSION_DAY, MEDICARE_ADVANTAGE).
+    NOC_DRUG_NAME_MISSING, INITIAL_WITHIN_60_DAYS, NOT_INFUSION_DAY, MEDICARE_ADVANTAGE, NOT_HOME).
     """
     if n <= 0:
         return iter(())

@@ -17,6 +17,7 @@ from hitbenefit import service
 from hitbenefit.batch import BatchError, run_batch
 from hitbenefit.batch.core import partition_of
 from hitbenefit.claims.read_json import claim_from_json
+from hitbenefit.synth import ERRORS
 from tests.batch.conftest import OUTPUTS
 
 
@@ -31,10 +32,12 @@ def test_local_batch_equals_adjudicate_batch(synth_claims, local_out):
     claims = [claim_from_json(json.loads(simplejson.dumps(c, use_decimal=True), parse_float=Decimal))
               for c in synth_claims]
     decisions = service.adjudicate(claims, service.load_tables())
-    lines = service.decisions_json(decisions, lines=True).splitlines(keepends=True)
-    expected = [line for _, _, line in sorted((d.claim_id, i, line) for i, (d, line) in enumerate(zip(decisions, lines)))]
-    got = (local_out / "decisions.jsonl").read_text("utf-8").splitlines(keepends=True)
-    assert got == expected
+    expected = service.decisions_json(decisions, lines=True).splitlines()
+    got = (local_out / "decisions.jsonl").read_text("utf-8").splitlines()
+    assert len(got) == len(expected)  # in input order, the same JSON as `hitbenefit adjudicate --format jsonl`
+    for mine, theirs in zip(got, expected):
+        assert json.loads(mine, parse_float=Decimal) == json.loads(theirs, parse_float=Decimal)
+        assert mine.startswith('{"claim_id":"')  # compact: no spaces between the JSON tokens
 
 
 def test_generator_labels_agree_with_engine(synth_claims, local_out):
@@ -52,7 +55,14 @@ def test_generator_labels_agree_with_engine(synth_claims, local_out):
             labelled[key] += 1
         if not expected:
             assert d["status"] == "paid", (claim["claim_id"], d["status"], keys)
-    assert len(labelled) >= 5  # most kinds of injected error occur in 2,000 claims
+    assert set(labelled) == set(ERRORS), labelled  # every kind of injected error occurs in 2,000 claims
+    snf = [c for c in synth_claims if c["extra"]["expected"] == ["NOT_HOME"]]
+    for claim in snf:  # a visit billed during a skilled nursing facility stay, which the claim shows
+        day = claim["lines"][0]["service_date"]
+        assert any(s["kind"] == "snf" and s["from"] <= day <= s["to"]
+                   for s in claim["beneficiary"]["institutional_stays"]), claim["claim_id"]
+        assert decided[claim["claim_id"]]["lines"][0]["status"] == "denied"
+    assert {c["lines"][0]["place_of_service"] for c in snf} == {"12", "31"}
 
 
 def test_parquet_output_is_exact_and_flat(local_out):

@@ -1,11 +1,12 @@
-"""Run a batch: spill the inputs by beneficiary, adjudicate partition by partition, merge.
+"""Run a batch: spill the inputs by beneficiary, adjudicate partition by partition, merge by chunk.
 
 Working files live in ``OUT/_work``: ``manifest.json`` (what the run is over), ``spill/`` (the input
-records by partition, ``spill.done`` when complete), ``parts/`` (one sorted output file per finished
-partition, written under a temporary name, renamed, then marked ``.done``). Rerunning the same
-command after a kill reuses the spill and skips every partition marked done; the final files are
-byte-identical to an uninterrupted run because the outputs do not depend on which run produced a
-partition, nor on the partition count (they are ordered by claim_id, then input position).
+records by partition, ``spill.done`` when complete), ``parts/`` (one Arrow file per finished
+partition, written under a temporary name, renamed, then marked ``.done`` with its partial summary),
+``chunks/`` (the merged output, ``core.CHUNK`` claims a chunk). Rerunning the same command after a
+kill reuses the spill and skips every partition marked done; the final files are byte-identical to
+an uninterrupted run because the outputs do not depend on which run produced a partition, nor on the
+partition or worker count (they are in input order).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from hitbenefit.batch.core import adjudicate_records
+from hitbenefit.batch.core import CHUNK, adjudicate_records, batch_bounds, merge_chunk, summarize, write_table
 from hitbenefit.batch.inputs import ReadProgress, expand_inputs, fingerprint, total_bytes
-from hitbenefit.batch.output import merge, write_part
+from hitbenefit.batch.output import Summary, assemble
 from hitbenefit.batch.spill import read_spill, spill, spill_path
 from hitbenefit.claims.read_json import ClaimInputError
 
-FORMAT_VERSION = 1
-BYTES_PER_PARTITION = 32 << 20  # about 12,000 synthetic claims: a partition must fit in memory
+FORMAT_VERSION = 3
+BYTES_PER_PARTITION = 8 << 20  # about 7,000 synthetic claims: a partition must fit in memory
 MAX_PARTITIONS = 4096
 
 
@@ -47,6 +48,14 @@ class BatchResult:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     already_complete: bool = False
+    peak_mb: float = 0.0  # the largest resident set of this process and of every worker that did work
+
+
+def peak_mb() -> float:
+    """This process's largest resident set so far, in MB (Linux reports ru_maxrss in KB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -83,33 +92,56 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 def part_path(parts: Path, p: int) -> Path:
-    return parts / f"p-{p:05d}.out"
+    return parts / f"p-{p:05d}.arrow"
+
+
+def chunk_paths(work: Path, c: int) -> tuple[Path, Path]:
+    return work / "chunks" / f"c-{c:05d}.jsonl", work / "chunks" / f"c-{c:05d}.arrow"
 
 
 def done_path(parts: Path, p: int) -> Path:
     return parts / f"p-{p:05d}.done"
 
 
-# -- the local engine's worker (module level: it runs in spawned processes) --------------------------
+# -- the local engine's worker (module level: it runs in the pool's processes) -----------------------
 _TABLES = None
 
 
 def _init_worker(options: TableOptions) -> None:
+    import gc
+
     global _TABLES
     _TABLES = options.load()
+    gc.freeze()  # the tables live as long as the worker: the collector need not scan them
 
 
-def process_partition(work: str, p: int, sources: list[str]) -> tuple[int, int, list[str]]:
-    """Adjudicate partition ``p`` from its spill file; write its output, then its marker."""
+def worker_tables(options: TableOptions):
+    if _TABLES is None:
+        _init_worker(options)
+    return _TABLES
+
+
+def process_partition(work: str, p: int, sources: list[str], options: TableOptions | None = None
+                      ) -> tuple[int, int, list[str], float]:
+    """Adjudicate partition ``p`` from its spill file; write its table, then its marker (with its summary)."""
     work_dir = Path(work)
     records = read_spill(spill_path(work_dir / "spill", p), sources)
-    outcomes, errors = adjudicate_records(records, _TABLES)
+    table, errors = adjudicate_records(records, worker_tables(options or TableOptions()))
     if errors:
-        return p, len(records), [str(e) for e in errors[:20]]
+        return p, len(records), [str(e) for e in errors[:20]], peak_mb()
     parts = work_dir / "parts"
-    write_part(outcomes, part_path(parts, p))
-    done_path(parts, p).write_text(f"{len(outcomes)}\n")
-    return p, len(records), []
+    write_table(table, part_path(parts, p))
+    _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(table),
+                                      "batches": batch_bounds(table)})
+    return p, len(records), [], peak_mb()
+
+
+def process_chunk(work: str, partitions: int, c: int) -> float:
+    """Merge output chunk ``c`` from every partition's table; this worker's peak memory so far."""
+    parts = Path(work) / "parts"
+    merge_chunk([(part_path(parts, p), _read_json(done_path(parts, p))["batches"]) for p in range(partitions)], c,
+                *chunk_paths(Path(work), c))
+    return peak_mb()
 
 
 def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None, engine: str = "local",
@@ -168,62 +200,109 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
         phases["read+spill"] = time.perf_counter() - t
     if pending:
         counts = _read_json(spill_done)["counts"]
-    total = sum(counts) if counts else sum(int(done_path(parts, p).read_text()) for p in range(partitions))
-
-    # 2. adjudicate every unfinished partition
+    # 2. adjudicate every unfinished partition, then merge the output chunks
     skipped = partitions - len(pending)
     t = time.perf_counter()
     if pending:
+        total = sum(counts)
         rep.phase("Adjudicating claims", total)
         rep.advance(total - sum(counts[p] for p in pending))
-        if engine == "spark":
-            from hitbenefit.batch.spark import run_spark
+    peaks = [0.0]
+    chunks_of = lambda: -(-sum(_read_json(done_path(parts, p))["claims"] for p in range(partitions)) // CHUNK)  # noqa: E731
+    if engine == "spark":
+        from hitbenefit.batch.spark import run_spark
 
-            run_spark(work, pending, manifest["sources"], tables, rep, counts, master=spark_master)
-        else:
-            _run_local(work, pending, manifest["sources"], tables, rep, workers, after_partition)
-        rep.done()
-    phases["adjudicate"] = time.perf_counter() - t
-
-    # 3. merge
-    t = time.perf_counter()
-    rep.phase("Writing outputs", total)
-    merge([part_path(parts, p) for p in range(partitions)], out, tick=rep.advance)
-    rep.done()
+        if pending:
+            peaks.append(run_spark(work, pending, manifest["sources"], tables, rep, counts, master=spark_master))
+            rep.done()
+        phases["adjudicate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        chunks = chunks_of()
+        peaks.append(run_spark_chunks(work, partitions, chunks, master=spark_master))
+    else:
+        with _LocalPool(workers, tables) as pool:
+            if pending:
+                errors: list[str] = []
+                _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, manifest["sources"])
+                                                               for p in sorted(pending, key=lambda p: -counts[p])]),
+                         rep, errors, after_partition)
+                rep.done()
+                if errors:
+                    raise BatchError(errors)
+            phases["adjudicate"] = time.perf_counter() - t
+            t = time.perf_counter()
+            chunks = chunks_of()
+            (work / "chunks").mkdir(exist_ok=True)
+            peaks.extend(pool.imap_unordered(_chunk_star, [(str(work), partitions, c) for c in range(chunks)]))
     phases["merge"] = time.perf_counter() - t
+
+    # 3. assemble the final files
+    t = time.perf_counter()
+    summary = Summary()
+    for p in range(partitions):
+        summary.add(_read_json(done_path(parts, p))["summary"])
+    rep.phase("Writing outputs", chunks)
+    assemble([chunk_paths(work, c) for c in range(chunks)], summary, out, tick=lambda n: rep.advance(1))
+    rep.done()
+    phases["write"] = time.perf_counter() - t
+    total = summary.claims
     manifest["claims"] = total
     _write_json(work / "manifest.json", manifest)
     (work / "complete").write_text("")
     if not keep_work:
-        shutil.rmtree(spill_dir, ignore_errors=True)
-        shutil.rmtree(parts, ignore_errors=True)
+        for folder in (spill_dir, parts, work / "chunks"):
+            shutil.rmtree(folder, ignore_errors=True)
         spill_done.unlink(missing_ok=True)
-    return BatchResult(out, total, partitions, skipped, time.perf_counter() - started, phases)
+    return BatchResult(out, total, partitions, skipped, time.perf_counter() - started, phases,
+                       peak_mb=max(*peaks, peak_mb()))
 
 
-def _run_local(work: Path, pending: list[int], sources: list[str], tables: TableOptions, rep: Reporter,
-               workers: int | None, after_partition) -> None:
-    workers = workers or os.cpu_count() or 1
-    errors: list[str] = []
-    if workers == 1:
-        _init_worker(tables)
-        results = (process_partition(str(work), p, sources) for p in pending)
-        _collect(results, rep, errors, after_partition)
-    else:
-        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent (Rich refreshes in a thread)
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(tables,)) as pool:
-            results = pool.imap_unordered(_process_star, [(str(work), p, sources) for p in pending])
-            _collect(results, rep, errors, after_partition)
-    if errors:
-        raise BatchError(errors)
+def run_spark_chunks(work: Path, partitions: int, chunks: int, master: str) -> float:
+    from hitbenefit.batch.spark import run_spark_chunks as run
+
+    (work / "chunks").mkdir(exist_ok=True)
+    return run(work, partitions, chunks, master)
+
+
+class _LocalPool:
+    """``workers`` processes from a fork server (or this one, for one worker), each loading the tables once."""
+
+    def __init__(self, workers: int | None, tables: TableOptions) -> None:
+        self.workers, self.tables, self.pool = workers or os.cpu_count() or 1, tables, None
+
+    def __enter__(self):
+        if self.workers > 1:
+            # no fork of a threaded parent (Rich refreshes in a thread): a fork server, started clean, with
+            # the batch modules imported once; the workers fork from it
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["hitbenefit.batch.run", "pyarrow", "orjson"])
+            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.tables,))
+        else:
+            _init_worker(self.tables)
+        return self
+
+    def imap_unordered(self, fn, items):
+        if self.pool is None:
+            return map(fn, items)
+        return self.pool.imap_unordered(fn, items)
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
 
 def _process_star(args):
     return process_partition(*args)
 
 
-def _collect(results, rep: Reporter, errors: list[str], after_partition) -> None:
-    for p, n, errs in results:
+def _chunk_star(args):
+    return process_chunk(*args)
+
+
+def _collect(peaks: list[float], results, rep: Reporter, errors: list[str], after_partition) -> None:
+    for p, n, errs, peak in results:
+        peaks.append(peak)
         errors.extend(errs)
         rep.advance(n)
         if after_partition is not None and not errs:

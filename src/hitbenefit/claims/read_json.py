@@ -3,6 +3,10 @@
 Strict: unknown fields are errors (except inside ``extra``), dates are ``YYYY-MM-DD``, money has at
 most two decimals and is read as ``Decimal`` (never float). Every error names the file, the record,
 the claim id, the line and the field.
+
+One claim's JSON text (a JSON Lines record) is read by ``claim_from_text``: parsed with orjson when
+every number in it converts exactly (no exponent, at most 15 digits), else with ``json`` and
+``Decimal``; any fault is reported from the exact parse, so errors read the same either way.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from hitbenefit.claims.model import (
     DEFAULT_VISIT,
@@ -29,12 +33,21 @@ from hitbenefit.claims.model import (
 from hitbenefit.money import CENT
 from hitbenefit.rates.files import normalize_locality
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a declared dependency; the exact reader works without it
+    orjson = None
+
 PAYERS = ("medicare-ffs", "medicare-advantage")
 STAY_KINDS = ("hospital", "cah", "snf")
 MINUTES_IN_DAY = 1440
 FIRST_YEAR, LAST_YEAR = 1966, 2199  # Medicare began 1966-07-01; later dates are typos, not claims
 MAX_MONEY = Decimal("1000000000")  # X12 amounts (R18) carry at most 18 digits; no HIT charge comes near
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: digits and "." -> "0", "e"/"E" -> "e", signs -> "s", anything else -> " ": a number a float cannot hold
+#: exactly shows as 16 zeros in a row or an exponent ("0e0", "0es")
+_NUMBER_SHAPE = bytes(48 if c in b"0123456789." else 101 if c in b"eE" else 115 if c in b"+-" else 32
+                      for c in range(256))
 
 
 class ClaimInputError(ValueError):
@@ -67,6 +80,7 @@ class _Where:
     record: int
     claim_id: str | None = None
     line: int | None = None
+    floats: bool = False  # parsed by orjson: numbers with a fraction are exact floats, read as Decimal
 
     def error(self, field: str, problem: str) -> ClaimInputError:
         return ClaimInputError(problem, self.source, self.record, self.claim_id, self.line, field)
@@ -75,9 +89,8 @@ class _Where:
 def _object(where: _Where, field: str, value: Any, allowed: frozenset[str], required: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
         raise where.error(field or None, f"expected {'an object' if field else 'a claim object'}, found {_kind(value)}")
-    unknown = value.keys() - allowed
-    if unknown:
-        name = sorted(unknown)[0]
+    if not value.keys() <= allowed:
+        name = sorted(value.keys() - allowed)[0]
         raise where.error(f"{field}.{name}" if field else name, "unknown field (a typo must not silently drop a fact)")
     for name in required:
         if value.get(name) is None:
@@ -129,9 +142,28 @@ def _date(where: _Where, field: str, value: Any, optional: bool = True) -> date 
     return day
 
 
+def _exact(where: _Where, value: Any) -> Any:
+    """A float from orjson as the Decimal its JSON text wrote, up to trailing zeros (see ``claim_from_text``):
+    for amounts (rounded to cents) and minutes (whole) that is the same value."""
+    return Decimal(repr(value)) if value.__class__ is float and where.floats else value
+
+
+def _has_float(value: Any) -> bool:
+    if value.__class__ is float:
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return isinstance(value, list) and any(_has_float(v) for v in value)
+
+
+class _Inexact(ClaimInputError):
+    """A float where trailing zeros count (units, ``extra``): ``claim_from_text`` reads it exactly instead."""
+
+
 def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Decimal | None:
     if value is None and optional:
         return None
+    value = _exact(where, value)
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise where.error(field, f"expected an amount in dollars (a JSON number), found {_kind(value)}")
     amount = Decimal(value)
@@ -145,6 +177,7 @@ def _money(where: _Where, field: str, value: Any, optional: bool = False) -> Dec
 def _minutes(where: _Where, field: str, value: Any) -> int | None:
     if value is None:
         return None
+    value = _exact(where, value)
     if (isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not 0 <= value <= MINUTES_IN_DAY
             or value != int(value)):
         raise where.error(field, f"expected a whole number of minutes from 0 to {MINUTES_IN_DAY}, found {_kind(value)}")
@@ -164,7 +197,13 @@ def _texts(where: _Where, field: str, value: Any) -> tuple[str, ...] | None:
         return None
     if not isinstance(value, list):
         raise where.error(field, f"expected a list, found {_kind(value)}")
-    return tuple(_text(where, f"{field}[{i}]", item, optional=False) for i, item in enumerate(value))
+    out = []
+    for item in value:
+        text = item.strip() if item.__class__ is str else ""
+        if not text:
+            return tuple(_text(where, f"{field}[{i}]", item, optional=False) for i, item in enumerate(value))
+        out.append(text)
+    return tuple(out)
 
 
 def _periods(where: _Where, field: str, value: Any) -> tuple[Period, ...] | None:
@@ -268,11 +307,12 @@ def _line(where: _Where, index: int, value: Any) -> ClaimLine:
     number = value.get("line") if isinstance(value, dict) else None
     if isinstance(number, int) and not isinstance(number, bool):
         where.line = number
-    field = f"lines[{index}]"
-    _object(where, "" if where.line else field, value, _LINE, ("line", "hcpcs", "units", "service_date", "charge"))
+    _object(where, "" if where.line else f"lines[{index}]", value, _LINE, ("line", "hcpcs", "units", "service_date", "charge"))
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise where.error("line", f"expected a line number (a whole number from 1), found {_kind(number)}")
     units = value["units"]
+    if units.__class__ is float and where.floats:
+        raise _Inexact("units", where.source, where.record)
     if isinstance(units, bool) or not isinstance(units, (int, Decimal)):
         raise where.error("units", f"expected a number, found {_kind(units)}")
     pos = value.get("place_of_service", "12")
@@ -288,16 +328,46 @@ def _line(where: _Where, index: int, value: Any) -> ClaimLine:
         units=Decimal(units),
         service_date=_date(where, "service_date", value["service_date"], optional=False),
         charge=_money(where, "charge", value["charge"]),
-        modifiers=tuple(m.upper() for m in modifiers),
+        modifiers=tuple([m.upper() for m in modifiers]) if modifiers else (),
         place_of_service=pos,
         visit=_visit(where, value.get("visit")),
         drug_name=_text(where, "drug_name", value.get("drug_name")),
     )
 
 
-def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Claim:
-    """Turn one parsed JSON object into a ``Claim``, or raise ``ClaimInputError``."""
-    where = _Where(source, record)
+_REMEMBERED: dict[tuple[str, bytes], Any] = {}
+REMEMBER_AT_MOST = 4096
+
+
+def forget_remembered() -> None:
+    """Drop what ``_remembered`` keeps (a long-running reader calls it between batches of claims, so
+    that no remembered part outlives the claims it came with and pins their memory)."""
+    _REMEMBERED.clear()
+
+
+def _remembered(where: _Where, part: str, value: Any, read: Callable[[_Where, Any], Any]) -> Any:
+    """``read(where, value)`` for a supplier, beneficiary or plan of care, remembered by its JSON (claims
+    repeat them; the results are immutable). Only for orjson-parsed claims; a fault is never remembered."""
+    if not where.floats or value is None:
+        return read(where, value)
+    try:
+        key = (part, orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError):
+        return read(where, value)
+    found = _REMEMBERED.get(key)
+    if found is None:
+        found = read(where, value)
+        if len(_REMEMBERED) >= REMEMBER_AT_MOST:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = found
+    return found
+
+
+def claim_from_json(value: Any, source: str = "<input>", record: int = 1, *, floats: bool = False) -> Claim:
+    """Turn one parsed JSON object into a ``Claim``, or raise ``ClaimInputError``.
+
+    ``floats``: the value comes from ``claim_from_text``'s orjson parse (fractions are exact floats)."""
+    where = _Where(source, record, floats=floats)
     if isinstance(value, dict) and isinstance(value.get("claim_id"), str):
         where.claim_id = value["claim_id"]
     _object(where, "", value, _CLAIM, ("claim_id", "supplier", "beneficiary", "lines"))
@@ -318,6 +388,8 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Cla
         lines.append(line)
     where.line = None
     locality = _text(where, "service_locality", value.get("service_locality"))
+    if floats and _has_float(value.get("extra")):
+        raise _Inexact("extra", source, record)
     if locality is not None:
         try:
             locality = normalize_locality(locality, allow_national=False)
@@ -325,15 +397,31 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1) -> Cla
             raise where.error("service_locality", str(exc)) from None
     return Claim(
         claim_id=claim_id,
-        supplier=_supplier(where, value["supplier"]),
-        beneficiary=_beneficiary(where, value["beneficiary"]),
+        supplier=_remembered(where, "supplier", value["supplier"], _supplier),
+        beneficiary=_remembered(where, "beneficiary", value["beneficiary"], _beneficiary),
         lines=tuple(lines),
         received_date=_date(where, "received_date", value.get("received_date")),
         payer=payer,
-        plan_of_care=_plan(where, value.get("plan_of_care")),
+        plan_of_care=_remembered(where, "plan_of_care", value.get("plan_of_care"), _plan),
         service_locality=locality,
         extra=value.get("extra"),
     )
+
+
+def claim_from_text(text: str, source: str = "<input>", record: int = 1) -> Claim:
+    """One claim from its JSON text (a JSON Lines record), or ``ClaimInputError`` naming where and what.
+
+    orjson parses it when its numbers convert exactly to ``Decimal`` through a float (no exponent and
+    fewer than 16 digits and points in a row; text that merely looks like one is read exactly); otherwise, and whenever anything is wrong, the exact
+    parse (``json`` with ``Decimal``) reads it, so a fault is reported the same way whichever parsed it."""
+    if orjson is not None:
+        shape = text.encode("utf-8", "surrogatepass").translate(_NUMBER_SHAPE)
+        if b"0000000000000000" not in shape and b"0e0" not in shape and b"0es" not in shape:
+            try:
+                return claim_from_json(orjson.loads(text), source, record, floats=True)
+            except (orjson.JSONDecodeError, ClaimInputError, RecursionError):
+                pass
+    return claim_from_json(_parse(text, source, record), source, record)
 
 
 def _loads(text: str) -> Any:
@@ -382,27 +470,44 @@ def iter_json_records(text: str, source: str) -> Iterator[tuple[int, Any]]:
                 yield number, exc
 
 
+def gather(claims: list, errors: list, items: Iterable[tuple[str, int, Any]],
+           to_claims: Callable[[Any, str, int], list[Claim]]) -> None:
+    """Add ``to_claims(value, source, record)`` for each ``(source, record, value)`` to ``claims``; a bad
+    record (a ``ClaimInputError`` value, or one ``to_claims`` refuses) goes to ``errors`` instead."""
+    for source, record, value in items:
+        if isinstance(value, ClaimInputError):
+            errors.append(value)
+            continue
+        try:
+            claims.extend(to_claims(value, source, record))
+        except ClaimInputError as exc:
+            errors.append(exc)
+        except RecursionError:
+            errors.append(ClaimInputError("nested too deeply", source, record))
+
+
 def read_records(text: str, source: str,
                  to_claims: Callable[[Any, str, int], list[Claim]]) -> tuple[list[Claim], list[ClaimInputError]]:
     """Turn every JSON record of ``text`` into claims with ``to_claims``; a bad record is reported and
     the good ones are kept (used for contract JSON here and for FHIR in ``hitbenefit.fhir``)."""
-    claims, errors = [], []
+    claims: list[Claim] = []
+    errors: list[ClaimInputError] = []
     try:
-        for record, value in iter_json_records(text, source):
-            if isinstance(value, ClaimInputError):
-                errors.append(value)
-                continue
-            try:
-                claims.extend(to_claims(value, source, record))
-            except ClaimInputError as exc:
-                errors.append(exc)
-            except RecursionError:
-                errors.append(ClaimInputError("nested too deeply", source, record))
+        gather(claims, errors, ((source, record, value) for record, value in iter_json_records(text, source)),
+               to_claims)
     except ClaimInputError as exc:
         errors.append(exc)
     return claims, errors
 
 
 def read_claims(text: str, source: str = "<input>") -> tuple[list[Claim], list[ClaimInputError]]:
-    """Read every contract claim in ``text``; a bad record is reported and the good ones are kept."""
+    """Read every contract claim in ``text``; a bad record is reported and the good ones are kept.
+
+    JSON Lines are read record by record with ``claim_from_text``."""
+    if _json_lines(text.strip()):
+        claims: list[Claim] = []
+        errors: list[ClaimInputError] = []
+        gather(claims, errors, ((source, number, raw) for number, raw in enumerate(text.splitlines(), start=1)
+                                if raw.strip()), lambda raw, src, record: [claim_from_text(raw, src, record)])
+        return claims, errors
     return read_records(text, source, lambda value, src, record: [claim_from_json(value, src, record)])

@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
     TimeRemainingColumn
 from rich.text import Text
 
+from hitbenefit.cli.common import fail, fail_with_errors
+
 
 class Engine(str, Enum):
     local = "local"
@@ -66,11 +68,6 @@ class RichReporter:
             self.progress = None
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"hitbenefit: {message}", err=True)
-    return typer.Exit(2)
-
-
 def register(app: typer.Typer) -> None:
     """Add ``batch``, ``report`` and ``synth`` to ``app``."""
 
@@ -80,7 +77,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output folder: decisions.jsonl, decisions.parquet, summary.json, summary.html.")],
         workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Local engine processes (default: every core).")] = None,
         engine: Annotated[Engine, typer.Option("--engine", help="local (multiprocessing) or spark (PySpark).")] = Engine.local,
-        partitions: Annotated[Optional[int], typer.Option("--partitions", min=1, max=4096, help="Partitions by beneficiary (default: one per 32 MB of input, at least 16).")] = None,
+        partitions: Annotated[Optional[int], typer.Option("--partitions", min=1, max=4096, help="Partitions by beneficiary (default: one per 8 MB of input, at least 16).")] = None,
         locality: Annotated[Optional[str], typer.Option("--locality", help="Payment locality for X12 claims, which carry none.")] = None,
         rates: Annotated[Optional[Path], typer.Option("--rates")] = None,
         gaf: Annotated[Optional[Path], typer.Option("--gaf")] = None,
@@ -104,12 +101,10 @@ def register(app: typer.Typer) -> None:
                                keep_work=keep_work)
         except BatchError as exc:
             reporter.done()
-            for error in exc.errors[:20]:
-                typer.echo(f"hitbenefit: {error}", err=True)
-            raise typer.Exit(2) from None
+            raise fail_with_errors(exc.errors) from None
         except ImportError as exc:
             reporter.done()
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if result.already_complete:
             typer.echo(f"{out}: already complete ({result.claims:,} claims); nothing to do", err=True)
             return
@@ -131,7 +126,7 @@ def register(app: typer.Typer) -> None:
         try:
             data = build_report(directory, top=top)
         except ReportError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if format is ReportFormat.json:
             sys.stdout.write(report_json(data))
         elif format is ReportFormat.html:

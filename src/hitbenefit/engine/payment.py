@@ -35,6 +35,7 @@ class Payment:
 
     def explain(self) -> list[str]:
         day = self.quote.table.year
+        dollars = _dollars
         if self.deductible_owed is None:
             deductible = "Deductible: the claim gives no deductible_remaining, so the Part B deductible is assumed met ($0.00)."
         else:
@@ -42,7 +43,7 @@ class Payment:
             of_year = f" of the {day} Part B deductible {dollars(annual.value)}" if annual else ""
             deductible = f"Deductible: {dollars(self.deductible_owed)} still owed{of_year}; {dollars(self.deductible)} applied."
         return [
-            self.quote.explain(),
+            _quote_text(self.quote),
             f"Allowed = lesser of charge {dollars(self.charge)} and rate {dollars(self.quote.amount)} = "
             f"{dollars(self.allowed)} (one payment for the day whatever the units: FAQ 25).",
             deductible,
@@ -53,6 +54,28 @@ class Payment:
             f"Sequestration {self.sequestration_rate * 100:.0f}% x {dollars(self.medicare)} = {dollars(self.sequestration)}.",
             f"Paid = {dollars(self.medicare)} - {dollars(self.sequestration)} = {dollars(self.paid)}.",
         ]
+
+
+def _dollars(amount: Decimal | None) -> str:
+    """``money.dollars``, without rounding an amount already in cents (every priced amount is)."""
+    if amount is not None:
+        text = str(amount)
+        if text[-3:-2] == "." and "E" not in text:
+            return "$" + text
+    return dollars(amount)
+
+
+_QUOTES: dict[int, tuple[RateQuote, str]] = {}
+
+
+def _quote_text(quote: RateQuote) -> str:
+    """``quote.explain()``, remembered for the quotes the rate book keeps (a handful per year)."""
+    known = _QUOTES.get(id(quote))
+    if known is None or known[0] is not quote:
+        if len(_QUOTES) > 4096:
+            _QUOTES.clear()
+        known = _QUOTES[id(quote)] = (quote, quote.explain())
+    return known[1]
 
 
 @rule("PAY-13", area="payment", applies_to="visit", keys=("NO_RATE",),
