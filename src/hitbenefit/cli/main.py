@@ -19,8 +19,11 @@ from rich.table import Table
 from hitbenefit import __version__, service
 from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.cli import batch as batch_cli
-from hitbenefit.cli import reconcile, serve
-from hitbenefit.cli.db import db_app, keys_app
+from hitbenefit.cli import care as care_cli
+from hitbenefit.cli import billing, reconcile, serve
+from hitbenefit.cli.common import fail, fail_with_errors
+from hitbenefit.cli.db import db_app, keys_app, users_app
+from hitbenefit.cli.directory import directory_app
 from hitbenefit.cli.rates import rates_app
 from hitbenefit.cli.render import explain as explain_prose
 from hitbenefit.cli.render import print_table, reasons_markdown, spec_json, x12_codes
@@ -41,6 +44,11 @@ app.add_typer(rates_app, name="rates", help="Show, import and rebuild rate table
 app.add_typer(x12_app, name="x12", help="Write and validate X12 837P/835 files.")
 app.add_typer(db_app, name="db", help="Create, upgrade and inspect the claims store.")
 app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
+app.add_typer(users_app, name="users", help="Create, list and disable users (the people behind keys).")
+app.add_typer(directory_app, name="directory", help="Import and search the HIT supplier directory; accreditors.")
+app.add_typer(care_cli.plans_app, name="plans", help="Plans of care: create, change, sign, review, status.")
+app.add_typer(care_cli.visits_app, name="visits", help="Visits: record and list.")
+app.add_typer(care_cli.monitoring_app, name="monitoring", help="Remote monitoring: readings and alerts.")
 
 INPUT_ERRORS = (ClaimInputError, RateFileError, ParameterError)
 
@@ -51,12 +59,6 @@ class Format(str, Enum):
     table = "table"
     x835 = "835"
     fhir = "fhir"
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one line to standard error; the caller raises the returned exit (status 2)."""
-    typer.echo(f"hitbenefit: {message}", err=True)
-    return typer.Exit(2)
 
 
 RatesOpt = Annotated[Optional[Path], typer.Option("--rates", help="Rate CSV (year,locality,hcpcs,amount) replacing the bundled rates for this run.")]
@@ -76,11 +78,7 @@ def _load(inputs: list[str], history: list[str] | None, rates, gaf, suppliers, n
     prior = service.read_inputs(history or [], locality)
     errors = prior.errors + read.errors
     if errors:
-        for error in errors[:20]:
-            typer.echo(f"hitbenefit: {error}", err=True)
-        if len(errors) > 20:
-            typer.echo(f"hitbenefit: ... and {len(errors) - 20} more errors", err=True)
-        raise typer.Exit(2)
+        raise fail_with_errors(errors)
     return tables, read.claims, prior.claims
 
 
@@ -188,6 +186,7 @@ def version() -> None:
 reconcile.register(app)
 serve.register(app)
 batch_cli.register(app)
+billing.register(app)
 
 
 def run() -> None:

@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import simplejson
 import typer
+
+from hitbenefit.cli.common import fail
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -29,10 +31,6 @@ class ReportFormat(str, Enum):
     table = "table"
     json = "json"
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"hitbenefit: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _signed(amount) -> str:
@@ -120,15 +118,15 @@ def register(app: typer.Typer) -> None:
             text = sys.stdin.read() if expected == "-" else Path(expected).read_text(encoding="utf-8")
             decisions = decisions_from_json(text, source)
         except (OSError, UnicodeDecodeError) as exc:
-            raise _fail(f"{source}: cannot be read ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})") from None
+            raise fail(f"{source}: cannot be read ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})") from None
         except DecisionInputError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         source_claims = None
         if claims:
             from hitbenefit import service
             read = service.read_inputs(claims)
             if read.errors:
-                raise _fail(str(read.errors[0]))
+                raise fail(str(read.errors[0]))
             source_claims = read.claims
         remits = []
         for path in remittances:
@@ -136,9 +134,9 @@ def register(app: typer.Typer) -> None:
                 with path.open("rb") as handle:
                     remits.extend(read_835(handle, str(path)))
             except OSError as exc:
-                raise _fail(f"{path}: cannot be read ({exc.strerror or exc})") from None
+                raise fail(f"{path}: cannot be read ({exc.strerror or exc})") from None
             except X12Error as exc:
-                raise _fail(str(exc)) from None
+                raise fail(str(exc)) from None
         report = reconcile(decisions, remits, source_claims)
         if chosen is ReportFormat.table:
             print_report(report, Console())

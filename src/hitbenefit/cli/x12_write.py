@@ -9,14 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from hitbenefit.cli.common import fail, fail_with_errors
+
 from hitbenefit import service
 from hitbenefit.x12.envelope import X12WriteError
 from hitbenefit.x12.write_837 import PLACEHOLDERS, claims_to_837, placeholders_used
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"hitbenefit: {message}", err=True)
-    return typer.Exit(2)
 
 
 def write_837(
@@ -33,20 +31,16 @@ def write_837(
     """Write contract claims as one X12 837P (005010X222A1) interchange; one transaction per billing provider."""
     read = service.read_inputs(inputs)
     if read.errors:
-        for error in read.errors[:20]:
-            typer.echo(f"hitbenefit: {error}", err=True)
-        if len(read.errors) > 20:
-            typer.echo(f"hitbenefit: ... and {len(read.errors) - 20} more errors", err=True)
-        raise typer.Exit(2)
+        raise fail_with_errors(read.errors)
     if not read.claims:
-        raise _fail(f"no claims in {', '.join(inputs)}")
+        raise fail(f"no claims in {', '.join(inputs)}")
     placeholders = replace(PLACEHOLDERS, submitter_phone=submitter_phone)
     try:
         text = claims_to_837(read.claims, sender_id=sender, receiver_id=receiver, submitter_name=submitter_name,
                              receiver_name=receiver_name, control_number=control_number,
                              placeholders=placeholders, usage="T" if test else "P")
     except X12WriteError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     used = placeholders_used(read.claims)
     if used:
         fields = sorted({field for missing in used.values() for field in missing})
@@ -58,7 +52,7 @@ def write_837(
     try:
         out.write_text(text, encoding="latin-1")
     except (OSError, UnicodeEncodeError) as exc:
-        raise _fail(f"{out}: cannot be written ({exc.__class__.__name__}: {exc})") from None
+        raise fail(f"{out}: cannot be written ({exc.__class__.__name__}: {exc})") from None
 
 
 def register(app: typer.Typer) -> None:

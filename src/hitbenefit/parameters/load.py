@@ -208,7 +208,11 @@ SCALARS = {
     "part_b_deductible": "cost_sharing/part_b_deductible.yaml",
     "sequestration_rate": "payment/sequestration_rate.yaml",
     "plan_review_interval_days": "plan_of_care/review_interval_days.yaml",
+    "care_training_topics": "care/training_topics.yaml",
+    "care_vital_sign_thresholds": "care/vital_sign_thresholds.yaml",
     "home_places_of_service": "places/home.yaml",
+    "units_rounding": "units/rounding.yaml",
+    "hha_not_enrolled_notice": "benefit/hha_not_enrolled_notice.yaml",
 }
 
 
@@ -238,6 +242,11 @@ def load_parameters(data_dir: Path = DATA, noc_names: Path | None = None) -> Par
 def bundled_parameters() -> Parameters:
     """The parameters shipped with hitbenefit (read once per process)."""
     return load_parameters()
+
+
+def accrediting_organizations(data_dir: Path = DATA) -> dict[str, CodedItem]:
+    """The HIT accrediting organizations with their approval terms where known (FAQ 3; RULES SUP-10)."""
+    return _items(data_dir / "supplier/accrediting_organizations.yaml", "name")
 
 
 def hit_gcodes() -> dict[str, tuple[int, str]]:

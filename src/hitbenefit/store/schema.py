@@ -143,3 +143,147 @@ audit_log = sa.Table(
     sa.Column("remote", sa.String(64)),
     sa.Column("outcome", sa.String(32), nullable=False),
 )
+
+# ---- supplier directory (CMS "Home Infusion Therapy Providers", FAQ 5): migration 0003 ------------
+# Each import is a snapshot; a row is in force from the import that brought it (valid_from) until
+# the import that dropped or changed it (valid_to, NULL while current). See store/directory.py.
+directory_imports = sa.Table(
+    "directory_imports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.String(300), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("supplier_count", sa.Integer, nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("imported_by", sa.String(64), nullable=False),
+)
+
+directory_suppliers = sa.Table(
+    "directory_suppliers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("enrollment_id", sa.String(32), nullable=False),
+    sa.Column("legal_business_name", sa.String(200), nullable=False),
+    sa.Column("name_key", sa.String(200), nullable=False),  # upper case, for name search
+    sa.Column("street1", sa.String(200), nullable=False),
+    sa.Column("street2", sa.String(200), nullable=False),
+    sa.Column("city", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(2), nullable=False),
+    sa.Column("zip", sa.String(10), nullable=False),
+    sa.Column("phone", sa.String(200), nullable=False),
+    sa.Column("specialty", sa.String(200), nullable=False),
+    sa.Column("valid_from", sa.Integer, sa.ForeignKey("directory_imports.id"), nullable=False),
+    sa.Column("valid_to", sa.Integer, sa.ForeignKey("directory_imports.id")),
+    sa.Index("ix_directory_suppliers_enrollment", "enrollment_id", "valid_from", "valid_to", "name_key"),
+)
+
+directory_service_areas = sa.Table(
+    "directory_service_areas", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("enrollment_id", sa.String(32), nullable=False),
+    sa.Column("type_description", sa.String(200), nullable=False),  # as the file gives it
+    sa.Column("level", sa.String(8), nullable=False),  # state | county | city | zip
+    sa.Column("state", sa.String(2), nullable=False),
+    sa.Column("county", sa.String(200), nullable=False),
+    sa.Column("city", sa.String(200), nullable=False),
+    sa.Column("zip", sa.String(10), nullable=False),
+    sa.Column("county_key", sa.String(200), nullable=False),
+    sa.Column("city_key", sa.String(200), nullable=False),
+    sa.Column("zip5", sa.String(5), nullable=False),
+    sa.Column("valid_from", sa.Integer, sa.ForeignKey("directory_imports.id"), nullable=False),
+    sa.Column("valid_to", sa.Integer, sa.ForeignKey("directory_imports.id")),
+    # covering: a search reads these indexes only (validity and the enrollment id included)
+    sa.Index("ix_directory_areas_state_county", "state", "county_key", "level", "valid_to", "valid_from",
+             "enrollment_id"),
+    sa.Index("ix_directory_areas_city", "city_key", "state", "level", "valid_to", "valid_from", "enrollment_id"),
+    sa.Index("ix_directory_areas_zip", "zip5", "state", "level", "valid_to", "valid_from", "enrollment_id"),
+    sa.Index("ix_directory_areas_enrollment", "enrollment_id"),
+)
+
+# ---- the supplier's day (migration 0004): plan details, visits, monitoring readings and alerts ----
+plan_care_details = sa.Table(
+    "plan_care_details", metadata,
+    sa.Column("plan_version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), primary_key=True),
+    sa.Column("details", sa.Text, nullable=False),  # care/plan.py CarePlan.details_json(), canonical JSON
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("api_keys.id")),
+)
+
+care_visits = sa.Table(
+    "care_visits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("beneficiary_id", sa.Integer, sa.ForeignKey("beneficiaries.id"), nullable=False),
+    sa.Column("supplier_npi", sa.String(10), sa.ForeignKey("suppliers.npi"), nullable=False),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans_of_care.id")),
+    sa.Column("visit_date", sa.Date, nullable=False),
+    sa.Column("clinician_name", sa.String(200), nullable=False),
+    sa.Column("clinician_npi", sa.String(10)),
+    sa.Column("discipline", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),  # in_person | remote
+    sa.Column("hit_minutes", sa.Integer, nullable=False),
+    sa.Column("home_health_minutes", sa.Integer, nullable=False),
+    sa.Column("drugs", sa.Text, nullable=False),  # JSON list of {hcpcs, name, category}
+    sa.Column("services", sa.Text, nullable=False),  # JSON list
+    sa.Column("training_topics", sa.Text, nullable=False),  # JSON list
+    sa.Column("note", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.Integer, sa.ForeignKey("api_keys.id")),
+    sa.Index("ix_care_visits_beneficiary_date", "beneficiary_id", "visit_date"),
+    sa.Index("ix_care_visits_supplier_date", "supplier_npi", "visit_date"),
+)
+
+care_readings = sa.Table(
+    "care_readings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("beneficiary_id", sa.Integer, sa.ForeignKey("beneficiaries.id"), nullable=False),
+    sa.Column("supplier_npi", sa.String(10), sa.ForeignKey("suppliers.npi"), nullable=False),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans_of_care.id")),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(24), nullable=False),  # exact decimal text, as reported
+    sa.Column("unit", sa.String(8), nullable=False),
+    sa.Column("canonical_value", sa.String(24), nullable=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # phone | electronic
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.Integer, sa.ForeignKey("api_keys.id")),
+    sa.Index("ix_care_readings_beneficiary_kind_taken", "beneficiary_id", "kind", "taken_at"),
+)
+
+care_alerts = sa.Table(
+    "care_alerts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reading_id", sa.Integer, sa.ForeignKey("care_readings.id"), nullable=False, unique=True),
+    sa.Column("beneficiary_id", sa.Integer, sa.ForeignKey("beneficiaries.id"), nullable=False),
+    sa.Column("supplier_npi", sa.String(10), sa.ForeignKey("suppliers.npi"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(24), nullable=False),  # canonical unit
+    sa.Column("bound", sa.String(8), nullable=False),  # low | high | change
+    sa.Column("limit_value", sa.String(24), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | acknowledged | resolved
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("acknowledged_by", sa.String(200)),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_by", sa.String(200)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("action", sa.Text),  # what the clinician did
+    sa.Index("ix_care_alerts_supplier_status", "supplier_npi", "status"),
+)
+
+dispensing_records = sa.Table(  # 0005: the drugs dispensed, for the claim builder's J-code lines
+    "dispensing_records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("supplier_npi", sa.String(10), sa.ForeignKey("suppliers.npi"), nullable=False),
+    sa.Column("beneficiary_id", sa.Integer, sa.ForeignKey("beneficiaries.id"), nullable=False),
+    sa.Column("dispensed_date", sa.Date, nullable=False),
+    sa.Column("hcpcs", sa.String(8), nullable=False),
+    sa.Column("units", sa.String(16), nullable=False),  # exact decimal text
+    sa.Column("charge_cents", sa.BigInteger, nullable=False),  # the DME-side charge
+    sa.Column("drug_name", sa.String(80)),
+    sa.Column("ndc", sa.String(13)),
+    sa.Column("category", sa.Integer),
+    sa.Column("record_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("api_keys.id")),
+    sa.UniqueConstraint("supplier_npi", "record_sha256", name="uq_dispensing_records_supplier_record"),
+    sa.Index("ix_dispensing_records_beneficiary_date", "beneficiary_id", "dispensed_date"),
+)
