@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hitbenefit import __version__
-from hitbenefit.api import batches, routes
-from hitbenefit.api.middleware import AccessLog, BodyLimit
+from hitbenefit.api import batches, billing, care, directory, routes
+from hitbenefit.api.middleware import AccessLog, BodyLimit, FastPath
 from hitbenefit.api.problems import Problem, field_error, problem_response
 from hitbenefit.api.ratelimit import TokenBuckets
 from hitbenefit.api.schemas import COMPONENTS
@@ -33,7 +33,6 @@ def create_app(store=None, tables=None, settings: Settings | None = None) -> Fas
     if tables is None:
         from hitbenefit.service import load_tables
         tables = load_tables()
-    batches.create_tables(store.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -58,6 +57,11 @@ def create_app(store=None, tables=None, settings: Settings | None = None) -> Fas
     app.state.worker = None
     app.include_router(routes.router)
     app.include_router(batches.router)
+    from hitbenefit.web import mount as mount_workbench  # the web workbench at / (docs/web.md)
+    mount_workbench(app)
+    app.include_router(directory.router)
+    app.include_router(care.router)
+    app.include_router(billing.router)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -99,6 +103,7 @@ def create_app(store=None, tables=None, settings: Settings | None = None) -> Fas
 
     app.openapi = openapi
     # innermost first: the size limit sits inside the access log so that a 413 is logged too
+    app.add_middleware(FastPath, handlers=routes.FAST_PATH)
     app.add_middleware(BodyLimit, claim_bytes=settings.max_claim_bytes, batch_bytes=settings.max_batch_bytes)
     app.add_middleware(AccessLog)
     return app
