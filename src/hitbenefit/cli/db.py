@@ -43,8 +43,9 @@ def db_info(db: DbOpt = None) -> None:
         typer.echo(f"database:       {info['url']}")
         typer.echo(f"dialect:        {info['dialect']}")
         typer.echo(f"schema version: {info['schema_version']} (newest {_newest()})")
+        width = max(map(len, info["counts"]), default=0) + 2
         for table, count in info["counts"].items():
-            typer.echo(f"  {table:<16}{count:>10}")
+            typer.echo(f"  {table:<{width}}{count:>8}")
 
 
 @keys_app.command("create")

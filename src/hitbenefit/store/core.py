@@ -30,7 +30,7 @@ from hitbenefit.store.schema import (api_keys, audit_log, beneficiaries, claim_l
 TABLES = ("suppliers", "users", "api_keys", "beneficiaries", "plans_of_care", "plan_versions", "claims",
           "claim_lines", "decisions", "history_entries", "audit_log", "directory_imports", "directory_suppliers",
           "directory_service_areas", "plan_care_details", "care_visits", "care_readings", "care_alerts",
-          "dispensing_records")
+          "dispensing_records", "api_batch_jobs", "api_batch_items", "web_sessions", "reconciliations")
 _DUMMY_HASH = keymod.hash_secret("not-a-key")  # verified against when no key has the prefix (same timing)
 KEY_CACHE_SECONDS = 1.0  # how long a process trusts a verified key without reading it again (revocation bound)
 
