@@ -4,7 +4,7 @@ visits, monitoring readings and alerts; tenancy, roles and problems naming the f
 from __future__ import annotations
 
 from tests.api.conftest import JSON, auth, dumps
-from tests.care.conftest import DETAILS, PLAN, new_mbi
+from tests.care.conftest import DETAILS, PLAN, new_mbi, plan_json
 
 
 def post(client, path, key, body, method="post"):
@@ -86,6 +86,55 @@ def test_plan_problems_and_tenancy(client, keys):
 
 VISIT = {"visit_date": "2025-03-03", "clinician_name": "Synthetic Nurse", "discipline": "RN", "hit_minutes": 95,
          "drugs": [{"hcpcs": "J1559"}], "services": ["nursing"], "training_topics": ["medication", "storage_and_safety"]}
+
+
+def test_plan_with_orders_and_thresholds_in_one_call(client, keys):
+    key, _ = keys.supplier()
+    mbi = new_mbi()
+    whole = plan_json(thresholds={"systolic_bp": {"low": "90", "high": "145"}})
+    made = post(client, "/v1/plans", key, {"mbi": mbi, "plan_of_care": whole})
+    assert made.status_code == 201, made.text
+    plan_id, first = made.json()["plan_id"], made.json()
+    assert made.headers["location"] == f"/v1/plans/{plan_id}" and first["version"] == 1
+    assert first["plan_of_care"]["medication"] == "J1559" and "orders" not in first["plan_of_care"]
+    assert [o["hcpcs"] for o in first["details"]["orders"]] == [None, "J1559"]
+    shown = client.get(f"/v1/plans/{plan_id}", headers=auth(key)).json()["versions"][0]["plan_of_care"]
+    assert shown["orders"][1]["dose"] == "10 g" and shown["physician_name"] == "Dr. Synthetic Example"
+    assert post(client, f"/v1/plans/{plan_id}/sign", key,
+                {"version": 1, "signed_date": "2025-02-27", "signer": "Dr S"}).status_code == 200
+    assert status(client, key, plan_id, "2025-03-01")["status"] == "complete"  # no PUT of details was needed
+    reading = {"mbi": mbi, "kind": "systolic_bp", "value": 146, "taken_at": "2025-03-04T08:00:00Z", "channel": "phone"}
+    alert = post(client, "/v1/monitoring/readings", key, reading).json()["alert"]
+    assert alert["bound"] == "high" and alert["limit"] == "145"  # the threshold given with the plan
+    changed = plan_json(dosage="12 g", last_changed="2025-06-10",
+                        orders=[dict(DETAILS["orders"][1], dose="12 g")])
+    v2 = post(client, f"/v1/plans/{plan_id}/versions", key, {"plan_of_care": changed})
+    assert v2.status_code == 201, v2.text
+    assert v2.json()["version"] == 2 and v2.json()["details"]["orders"][0]["dose"] == "12 g"
+    waiting = status(client, key, plan_id, "2025-06-10")
+    assert waiting["status"] == "awaiting_resignature" and {"dosage", "orders"} <= set(waiting["changes"])
+
+
+def test_plan_in_one_call_refuses_a_bad_field_and_stores_nothing(client, keys):
+    key, _ = keys.supplier()
+    mbi = new_mbi()
+    bad_order = plan_json(orders=[dict(DETAILS["orders"][0], discipline="nurse")])
+    bad = post(client, "/v1/plans", key, {"mbi": mbi, "plan_of_care": bad_order})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "plan_of_care.orders[0].discipline"
+    assert client.get(f"/v1/plans?mbi={mbi}", headers=auth(key)).json()["plans"] == []
+    for wrong, field in ((plan_json(dosage=5), "plan_of_care.dosage"),
+                         (plan_json(signed_date="2025-02-27"), "plan_of_care.signed_date"),
+                         (dict(PLAN, dosage=5), "plan_of_care.dosage")):
+        answer = post(client, "/v1/plans", key, {"mbi": mbi, "plan_of_care": wrong})
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == field, answer.text
+        assert answer.json()["detail"].startswith(f"field {field}: ")
+    made = post(client, "/v1/plans", key, {"mbi": mbi, "plan_of_care": plan_json()})
+    plan_id = made.json()["plan_id"]
+    again = post(client, f"/v1/plans/{plan_id}/versions", key,
+                 {"plan_of_care": plan_json(orders=[dict(DETAILS["orders"][0], frequency_max=0)])})
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "plan_of_care.orders[0].frequency_max"
+    assert [v["version"] for v in client.get(f"/v1/plans/{plan_id}", headers=auth(key)).json()["versions"]] == [1]
 
 
 def test_visits_record_list_and_tenancy(client, keys):

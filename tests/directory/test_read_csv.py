@@ -32,8 +32,8 @@ def test_the_published_layout_groups_rows_by_enrollment_id():
     capital = suppliers["O20210101000003"]
     assert [(a.level, a.state) for a in capital.areas] == [("state", "DC"), ("county", "MD"), ("city", "MD"),
                                                            ("zip", "VA")]
-    assert suppliers["O20210101000005"].zip == "02110"  # Excel's lost leading zero restored
-    assert suppliers["O20210101000004"].zip == "23510-1234"  # ZIP+4 kept
+    assert suppliers["O20210101000005"].details.zip == "02110"  # Excel's lost leading zero restored
+    assert suppliers["O20210101000004"].details.zip == "23510-1234"  # ZIP+4 kept
 
 
 def test_header_in_any_order_case_spacing_with_bom_and_extra_columns():
@@ -41,7 +41,8 @@ def test_header_in_any_order_case_spacing_with_bom_and_extra_columns():
     order = list(reversed(range(len(header))))
     data = b"\xef\xbb\xbf" + _csv([header[i] for i in order], [[(ROW + ["1234567893"])[i] for i in order]])
     (row,) = read_directory_bytes(data, "upload.csv").rows
-    assert (row.enrollment_id, row.state, row.area.county, row.area.county_key) == ("O1", "VA", "Henrico", "HENRICO")
+    assert (row.enrollment_id, row.details.state, row.area.county, row.area.county_key) == (
+        "O1", "VA", "Henrico", "HENRICO")
 
 
 def test_a_missing_column_is_named():

@@ -42,7 +42,7 @@ def test_a_search_returns_the_matching_areas_and_pages_by_name(store, january):
     page = search_directory(store.engine, Query.make(state="VA", county="Arlington"), limit=1, offset=1)
     assert page.total == 3 and page.as_of.id == january.info.id
     (only,) = page.suppliers
-    assert only.legal_business_name == "SYNTHETIC CAPITAL PHARMACY"
+    assert only.details.legal_business_name == "SYNTHETIC CAPITAL PHARMACY"
     assert [(a.level, a.zip) for a in only.areas] == [("zip", "22201")]
 
 
@@ -65,8 +65,8 @@ def test_refresh_keeps_a_dropped_supplier_in_history(store, january):
 
     moved = supplier_history(store.engine, "O20210101000002")
     old, new = moved.versions
-    assert (old.street1, old.valid_to, new.street1, new.valid_to) == ("200 SAMPLE AVE", june.info.id, "250 SAMPLE AVE",
-                                                                      None)
+    assert (old.details.street1, old.valid_to, new.details.street1, new.valid_to) == (
+        "200 SAMPLE AVE", june.info.id, "250 SAMPLE AVE", None)
     assert sorted(a.county for a in old.areas) == ["Arlington", "Fairfax County"]
     assert sorted(a.county for a in new.areas) == ["Fairfax County", "Loudoun"]
     with pytest.raises(NotFound):

@@ -14,9 +14,9 @@ from hitbenefit.api.deps import Auth, JsonObject, Writer, remote
 from hitbenefit.api.problems import Problem, field_error, problem_responses
 from hitbenefit.api.responses import DecimalJSONResponse
 from hitbenefit.api.routes import _only, shaped
+from hitbenefit.api.schemas import DATE, NPI, NUMBER, PLAN_DETAILS, TEXT
 from hitbenefit.care.fields import CareInputError
 from hitbenefit.care.monitoring import ALERT_STATUSES, CHANNELS, UNITS, VITAL_SIGNS, reading_from_json
-from hitbenefit.care.plan import ORDER_KINDS, PERIODS
 from hitbenefit.care.visits import (DISCIPLINES, MODES, SERVICES, TRAINING_TOPICS, visit_from_json,
                                     with_drug_categories)
 from hitbenefit.claims.read_json import FIRST_YEAR, LAST_YEAR
@@ -31,42 +31,18 @@ Day = Annotated[date, Query(description="YYYY-MM-DD")]
 MbiQuery = Annotated[str, Query(min_length=1, max_length=32)]
 T = TypeVar("T")
 
-_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
-_NPI = {"type": "string", "pattern": r"^\d{10}$"}
-_NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]}
-_THRESHOLD = {"type": "object", "additionalProperties": False,
-              "properties": {"low": _NUMBER, "high": _NUMBER, "max_change": _NUMBER}}
-DETAILS = {
-    "type": "object", "additionalProperties": False,
-    "properties": {
-        "physician_name": _TEXT, "options_notice_date": _DATE,
-        "orders": {"type": "array", "maxItems": 50, "items": {
-            "type": "object", "additionalProperties": False,
-            "required": ["kind", "what", "frequency_min", "frequency_max", "period", "discipline"],
-            "properties": {"kind": {"enum": list(ORDER_KINDS)}, "what": _TEXT, "hcpcs": {"type": "string"},
-                           "dose": _TEXT, "frequency_min": {"type": "integer", "minimum": 0},
-                           "frequency_max": {"type": "integer", "minimum": 1}, "period": {"enum": list(PERIODS)},
-                           "discipline": {"enum": list(DISCIPLINES)}}}},
-        "dme_contacts": {"type": "array", "maxItems": 20, "items": {
-            "type": "object", "additionalProperties": False, "required": ["organization"],
-            "properties": {"organization": _TEXT, "name": _TEXT, "phone": _TEXT, "email": _TEXT, "npi": _NPI}}},
-        "thresholds": {"type": "object", "additionalProperties": False,
-                       "properties": {kind: _THRESHOLD for kind in VITAL_SIGNS}},
-    },
-}
 VISIT = {
     "type": "object", "additionalProperties": False,
     "required": ["visit_date", "mbi", "clinician_name", "discipline"],
     "properties": {
-        "visit_date": _DATE, "mbi": {"type": "string", "minLength": 1, "maxLength": 32}, "supplier_npi": _NPI,
-        "plan_id": {"type": "integer", "minimum": 1}, "clinician_name": _TEXT, "clinician_npi": _NPI,
+        "visit_date": DATE, "mbi": {"type": "string", "minLength": 1, "maxLength": 32}, "supplier_npi": NPI,
+        "plan_id": {"type": "integer", "minimum": 1}, "clinician_name": TEXT, "clinician_npi": NPI,
         "discipline": {"enum": list(DISCIPLINES)}, "mode": {"enum": list(MODES)},
         "hit_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
         "home_health_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
         "drugs": {"type": "array", "maxItems": 20, "items": {
             "type": "object", "additionalProperties": False, "required": ["hcpcs"],
-            "properties": {"hcpcs": {"type": "string", "pattern": "^[A-Z][0-9]{4}$"}, "name": _TEXT,
+            "properties": {"hcpcs": {"type": "string", "pattern": "^[A-Z][0-9]{4}$"}, "name": TEXT,
                            "category": {"enum": [1, 2, 3]}}}},
         "services": {"type": "array", "items": {"enum": list(SERVICES)}},
         "training_topics": {"type": "array", "items": {"enum": list(TRAINING_TOPICS)}},
@@ -76,16 +52,16 @@ VISIT = {
 READING = {
     "type": "object", "additionalProperties": False, "required": ["mbi", "kind", "value", "taken_at", "channel"],
     "properties": {
-        "mbi": {"type": "string", "minLength": 1, "maxLength": 32}, "supplier_npi": _NPI,
-        "plan_id": {"type": "integer", "minimum": 1}, "kind": {"enum": list(VITAL_SIGNS)}, "value": _NUMBER,
+        "mbi": {"type": "string", "minLength": 1, "maxLength": 32}, "supplier_npi": NPI,
+        "plan_id": {"type": "integer", "minimum": 1}, "kind": {"enum": list(VITAL_SIGNS)}, "value": NUMBER,
         "unit": {"enum": sorted({u for units in UNITS.values() for u in units})},
         "taken_at": {"type": "string", "format": "date-time"}, "channel": {"enum": list(CHANNELS)},
     },
 }
 ACK = {"type": "object", "additionalProperties": False, "required": ["clinician"],
-       "properties": {"clinician": _TEXT, "note": {"type": "string", "maxLength": 2000}}}
+       "properties": {"clinician": TEXT, "note": {"type": "string", "maxLength": 2000}}}
 RESOLVE = {"type": "object", "additionalProperties": False, "required": ["clinician", "action"],
-           "properties": {"clinician": _TEXT, "action": {"type": "string", "minLength": 1, "maxLength": 2000}}}
+           "properties": {"clinician": TEXT, "action": {"type": "string", "minLength": 1, "maxLength": 2000}}}
 
 
 def _body(schema: dict) -> dict:
@@ -133,7 +109,7 @@ def _supplier_npi(principal: Principal, body: dict) -> str:
 
 # ---- plans of care ------------------------------------------------------------------------------------
 @router.put("/plans/{plan_id}/versions/{version}/details", summary="Give an unsigned version its details: orders, "
-            "physician, options notice, DME contacts, monitoring thresholds", openapi_extra=_body(DETAILS),
+            "physician, options notice, DME contacts, monitoring thresholds", openapi_extra=_body(PLAN_DETAILS),
             responses={200: {"description": "The plan with every version"}, **WRITE})
 def put_details(request: Request, principal: Writer, plan_id: Id, version: Id, body: JsonObject):
     record = _call(care_store.set_plan_details, request.app.state.store, plan_id, version, body, principal,

@@ -8,19 +8,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 
 from hitbenefit.api.deps import Auth, JsonObject, Writer, authenticate, claim_problem, read_claim, remote, writer
 from hitbenefit.api.problems import Problem, field_error, problem_responses
 from hitbenefit.api.responses import DecimalJSONResponse
 from hitbenefit.api.schemas import json_body, json_response
-from hitbenefit.claims.read_json import ClaimInputError, claim_from_json
+from hitbenefit.care.fields import CareInputError
+from hitbenefit.care.plan import DETAIL_FIELDS, CarePlan, plan_from_json
+from hitbenefit.claims.read_json import ClaimInputError, plan_of_care_from_json
 from hitbenefit.engine.adjudicate import all_rules
 from hitbenefit.money import to_cents
 from hitbenefit.parameters.load import hit_gcodes
 from hitbenefit.rates.files import normalize_locality
 from hitbenefit.rates.model import ESTIMATE
 from hitbenefit.store import AmbiguousClaim, ClaimConflict, Forbidden, InvalidRequest, NotFound, Principal
+from hitbenefit.store import care as care_store
+from hitbenefit.store.care import CarePlanRecord
 
 router = APIRouter(prefix="/v1", default_response_class=DecimalJSONResponse)
 READ = problem_responses(400, 401, 404, 413, 415, 422, 429)
@@ -123,15 +126,26 @@ def history(request: Request, principal: Auth, mbi: Mbi):
 # ---- plans of care ------------------------------------------------------------------------------
 def _plan_content(value: Any, field: str = "plan_of_care") -> dict:
     """Check a plan with the contract reader (errors name ``plan_of_care.FIELD``)."""
-    probe = {"claim_id": "plan", "supplier": {"npi": "0"}, "beneficiary": {"mbi": "0"}, "plan_of_care": value,
-             "lines": [{"line": 1, "hcpcs": "G0069", "units": 1, "service_date": "2025-01-01", "charge": 0}]}
     if not isinstance(value, dict):
         raise Problem(422, "plan_of_care must be an object", [field_error(field, "expected an object")])
     try:
-        claim_from_json(probe, "<request>", 1)
+        plan_of_care_from_json(value, field, "<request>")
     except ClaimInputError as exc:
         raise claim_problem(exc) from None
     return value
+
+
+def _care_plan(value: Any) -> CarePlan | None:
+    """The plan read by the care model when it carries care details (``DETAIL_FIELDS``: orders,
+    physician, options notice, DME contacts, thresholds; docs/care.md), else None (contract only)."""
+    if isinstance(value, dict) and not value.keys().isdisjoint(DETAIL_FIELDS):
+        return _plan_call(plan_from_json, value)
+    return None
+
+
+def _care_version_json(record: CarePlanRecord) -> dict:
+    """The version just stored with its details (the last of the record's versions)."""
+    return {**_version_json(record.plan.versions[-1]), "details": record.states[-1].plan.details_json()}
 
 
 def _version_json(v) -> dict:
@@ -168,6 +182,8 @@ def _only(body: dict, allowed: set[str]) -> None:
 def _plan_call(fn, *args, **kw):
     try:
         return fn(*args, **kw)
+    except CareInputError as exc:
+        raise Problem(422, str(exc), [field_error(exc.field, exc.problem)]) from None
     except NotFound as exc:
         raise Problem(404, str(exc)) from None
     except Forbidden as exc:
@@ -178,13 +194,20 @@ def _plan_call(fn, *args, **kw):
         raise Problem(422, str(exc), [field_error("plan_of_care", str(exc))]) from None
 
 
-@router.post("/plans", summary="Create a plan of care (version 1, unsigned)", status_code=201,
+@router.post("/plans", summary="Create a plan of care (version 1, unsigned), with its care details if given",
+             status_code=201,
              openapi_extra=json_body("PlanCreate"), responses={201: {"description": "The first version"}, **WRITE})
 def create_plan(request: Request, principal: Writer, body: JsonObject):
     _only(body, {"mbi", "plan_of_care"})
     mbi = body.get("mbi")
     if not isinstance(mbi, str) or not mbi.strip() or len(mbi) > 32:
         raise Problem(422, "mbi: expected the beneficiary's MBI", [field_error("mbi", "expected text")])
+    care_plan = _care_plan(body.get("plan_of_care"))
+    if care_plan is not None:
+        record = _plan_call(care_store.create_care_plan, request.app.state.store, mbi.strip(), care_plan, principal,
+                            remote=remote(request))
+        return DecimalJSONResponse(_care_version_json(record), status_code=201,
+                                   headers={"Location": f"/v1/plans/{record.plan.plan_id}"})
     content = _plan_content(body.get("plan_of_care"))
     version = _plan_call(request.app.state.store.create_plan_of_care, mbi.strip(), content, principal,
                          remote=remote(request))
@@ -192,10 +215,16 @@ def create_plan(request: Request, principal: Writer, body: JsonObject):
                                headers={"Location": f"/v1/plans/{version.plan_id}"})
 
 
-@router.post("/plans/{plan_id}/versions", summary="A changed plan: a new unsigned version", status_code=201,
+@router.post("/plans/{plan_id}/versions", summary="A changed plan: a new unsigned version, with its care details "
+             "if given", status_code=201,
              openapi_extra=json_body("PlanVersionCreate"), responses={201: {"description": "The new version"}, **WRITE})
 def add_version(request: Request, principal: Writer, plan_id: PlanId, body: JsonObject):
     _only(body, {"plan_of_care"})
+    care_plan = _care_plan(body.get("plan_of_care"))
+    if care_plan is not None:
+        record = _plan_call(care_store.add_care_version, request.app.state.store, plan_id, care_plan, principal,
+                            remote=remote(request))
+        return DecimalJSONResponse(_care_version_json(record), status_code=201)
     content = _plan_content(body.get("plan_of_care"))
     version = _plan_call(request.app.state.store.add_plan_version, plan_id, content, principal, remote=remote(request))
     return DecimalJSONResponse(_version_json(version), status_code=201)

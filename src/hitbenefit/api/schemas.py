@@ -1,15 +1,20 @@
 """JSON Schemas published in the OpenAPI document (components): the contract claim (CONTRACT §1),
-the decision (§2), a plan of care, problem details. Request bodies are read by the contract's own
+the decision (§2), a plan of care (alone and with the supplier's care details), problem details. Request bodies are read by the contract's own
 reader, so these describe the contract; they do not replace its checks."""
 
 from __future__ import annotations
 
 from hitbenefit.api.problems import PROBLEM_SCHEMA
+from hitbenefit.care.monitoring import VITAL_SIGNS
+from hitbenefit.care.plan import ORDER_KINDS, PERIODS
+from hitbenefit.care.visits import DISCIPLINES
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 MONEY = {"type": "number", "minimum": 0, "maximum": 999999999.99, "multipleOf": 0.01}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 OPT_TEXT = {"type": ["string", "null"], "minLength": 1, "maxLength": 200}
+NPI = {"type": "string", "pattern": r"^\d{10}$"}
+NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]}
 PERIOD = {"type": "object", "additionalProperties": False, "required": ["from"],
           "properties": {"from": DATE, "to": {"anyOf": [DATE, {"type": "null"}]}}}
 
@@ -28,6 +33,32 @@ PLAN_OF_CARE = {
         "last_reviewed": {"anyOf": [DATE, {"type": "null"}]},
     },
 }
+
+THRESHOLD = {"type": "object", "additionalProperties": False,
+             "properties": {"low": NUMBER, "high": NUMBER, "max_change": NUMBER}}
+PLAN_DETAILS = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "physician_name": TEXT, "options_notice_date": DATE,
+        "orders": {"type": "array", "maxItems": 50, "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["kind", "what", "frequency_min", "frequency_max", "period", "discipline"],
+            "properties": {"kind": {"enum": list(ORDER_KINDS)}, "what": TEXT, "hcpcs": {"type": "string"},
+                           "dose": TEXT, "frequency_min": {"type": "integer", "minimum": 0},
+                           "frequency_max": {"type": "integer", "minimum": 1}, "period": {"enum": list(PERIODS)},
+                           "discipline": {"enum": list(DISCIPLINES)}}}},
+        "dme_contacts": {"type": "array", "maxItems": 20, "items": {
+            "type": "object", "additionalProperties": False, "required": ["organization"],
+            "properties": {"organization": TEXT, "name": TEXT, "phone": TEXT, "email": TEXT, "npi": NPI}}},
+        "thresholds": {"type": "object", "additionalProperties": False,
+                       "properties": {kind: THRESHOLD for kind in VITAL_SIGNS}},
+    },
+}
+"""The supplier's details of a plan version (docs/care.md): orders, physician, options notice, DME
+contacts, monitoring thresholds."""
+CARE_PLAN = {**PLAN_OF_CARE, "properties": {**PLAN_OF_CARE["properties"], **PLAN_DETAILS["properties"]}}
+"""A plan of care with its details in one object (POST /v1/plans and /versions); with any detail
+the care model reads it, and a signature is recorded on the version instead of ``signed_date``."""
 
 LINE = {
     "type": "object", "additionalProperties": False,
@@ -96,18 +127,17 @@ DECISION = {
 PLAN_CREATE = {
     "type": "object", "additionalProperties": False, "required": ["mbi", "plan_of_care"],
     "properties": {"mbi": {"type": "string", "minLength": 1, "maxLength": 32},
-                   "supplier_npi": {"type": ["string", "null"], "minLength": 1, "maxLength": 10},
-                   "plan_of_care": {"$ref": "#/components/schemas/PlanOfCare"}},
+                   "plan_of_care": {"$ref": "#/components/schemas/CarePlan"}},
 }
 PLAN_VERSION = {"type": "object", "additionalProperties": False, "required": ["plan_of_care"],
-                "properties": {"plan_of_care": {"$ref": "#/components/schemas/PlanOfCare"}}}
+                "properties": {"plan_of_care": {"$ref": "#/components/schemas/CarePlan"}}}
 PLAN_SIGN = {"type": "object", "additionalProperties": False, "required": ["signed_date"],
              "properties": {"version": {"type": ["integer", "null"], "minimum": 1},
                             "signed_date": DATE, "signer": {"type": ["string", "null"], "maxLength": 200}}}
 PLAN_REVIEW = {"type": "object", "additionalProperties": False, "required": ["reviewed_date"],
                "properties": {"version": {"type": ["integer", "null"], "minimum": 1}, "reviewed_date": DATE}}
 
-COMPONENTS = {"Claim": CLAIM, "PlanOfCare": PLAN_OF_CARE, "Decision": DECISION, "Problem": PROBLEM_SCHEMA,
+COMPONENTS = {"Claim": CLAIM, "PlanOfCare": PLAN_OF_CARE, "CarePlan": CARE_PLAN, "Decision": DECISION, "Problem": PROBLEM_SCHEMA,
               "PlanCreate": PLAN_CREATE, "PlanVersionCreate": PLAN_VERSION, "PlanSign": PLAN_SIGN,
               "PlanReview": PLAN_REVIEW}
 

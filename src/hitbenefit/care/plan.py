@@ -36,7 +36,7 @@ from hitbenefit.care.fields import CareInputError
 from hitbenefit.care.monitoring import Threshold, thresholds_from_json, thresholds_to_json
 from hitbenefit.care.visits import DISCIPLINES
 from hitbenefit.claims.model import PlanOfCare
-from hitbenefit.claims.read_json import ClaimInputError, claim_from_json
+from hitbenefit.claims.read_json import ClaimInputError, plan_of_care_from_json
 from hitbenefit.rules.plan_of_care import APPLICABLE_PROVIDERS, REQUIRED_ELEMENTS
 
 PERIODS = ("day", "week", "month")
@@ -190,15 +190,11 @@ def details_from_json(data: Any) -> dict[str, Any]:
 
 
 def _contract_plan(value: dict[str, Any], where: str) -> PlanOfCare:
-    """The contract part, read by the contract's own reader (CONTRACT §1), errors renamed to ``where``."""
-    probe = {"claim_id": "plan", "supplier": {"npi": "0000000000"}, "beneficiary": {"mbi": "0"},
-             "plan_of_care": value, "lines": [{"line": 1, "hcpcs": "G0069", "units": 1, "service_date": "2025-01-01",
-                                               "charge": 0}]}
+    """The contract part, read by the contract's own reader (CONTRACT §1)."""
     try:
-        return claim_from_json(probe, "<plan>", 1).plan_of_care  # type: ignore[return-value]
+        return plan_of_care_from_json(value, where, "<plan>")
     except ClaimInputError as exc:
-        field_name = (exc.field or "plan_of_care").replace("plan_of_care", where, 1)
-        raise CareInputError(field_name, exc.problem) from None
+        raise CareInputError(exc.field or where, exc.problem) from None
 
 
 def _plan(data: Mapping[str, Any], where: str) -> CarePlan:

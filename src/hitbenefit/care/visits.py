@@ -26,7 +26,7 @@ Field names are stable: the claim builder reads them (``line_visit()`` gives a c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Mapping
 

@@ -271,21 +271,20 @@ def _beneficiary(where: _Where, value: Any) -> Beneficiary:
     )
 
 
-def _plan(where: _Where, value: Any) -> PlanOfCare | None:
+def _plan(where: _Where, value: Any, at: str = "plan_of_care") -> PlanOfCare | None:
     if value is None:
         return None
-    _object(where, "plan_of_care", value, _PLAN, ("established_by",))
-    by = _object(where, "plan_of_care.established_by", value["established_by"], _ESTABLISHED_BY, ("role",))
-    t = lambda name: _text(where, f"plan_of_care.{name}", value.get(name))  # noqa: E731
-    d = lambda name: _date(where, f"plan_of_care.{name}", value.get(name))  # noqa: E731
+    _object(where, at, value, _PLAN, ("established_by",))
+    by = _object(where, f"{at}.established_by", value["established_by"], _ESTABLISHED_BY, ("role",))
+    t = lambda name: _text(where, f"{at}.{name}", value.get(name))  # noqa: E731
+    d = lambda name: _date(where, f"{at}.{name}", value.get(name))  # noqa: E731
     return PlanOfCare(
-        established_by_npi=_text(where, "plan_of_care.established_by.npi", by.get("npi")),
-        established_by_role=_text(where, "plan_of_care.established_by.role", by["role"], optional=False),
+        established_by_npi=_text(where, f"{at}.established_by.npi", by.get("npi")),
+        established_by_role=_text(where, f"{at}.established_by.role", by["role"], optional=False),
         care_provider_role=t("care_provider_role"),
         therapy_type=t("therapy_type"), medication=t("medication"), dosage=t("dosage"), frequency=t("frequency"),
         duration=t("duration"),
-        professional_services=_texts(where, "plan_of_care.professional_services",
-                                     value.get("professional_services")) or (),
+        professional_services=_texts(where, f"{at}.professional_services", value.get("professional_services")) or (),
         visit_frequency=t("visit_frequency"), discipline=t("discipline"),
         signed_date=d("signed_date"), last_changed=d("last_changed"), last_reviewed=d("last_reviewed"),
     )
@@ -406,6 +405,15 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1, *, flo
         service_locality=locality,
         extra=value.get("extra"),
     )
+
+
+def plan_of_care_from_json(value: Any, where: str = "plan_of_care", source: str = "<input>",
+                           record: int = 1) -> PlanOfCare:
+    """One plan of care object (CONTRACT §1 ``plan_of_care``) on its own, read as a claim's is, or
+    ``ClaimInputError`` naming ``where.FIELD`` (a plan kept apart from any claim; FAQ 10-11)."""
+    at = _Where(source, record)
+    _object(at, where, value, _PLAN, ("established_by",))
+    return _plan(at, value, where)  # type: ignore[return-value]
 
 
 def claim_from_text(text: str, source: str = "<input>", record: int = 1) -> Claim:

@@ -112,9 +112,13 @@ def search(
         return
     title = (f"{result.total} supplier(s); showing {len(result.suppliers)} from {offset + 1 if result.suppliers else 0} "
              f"(import {result.as_of.id}, {result.as_of.file_name}, {result.as_of.imported_at:%Y-%m-%d})")
+    rows = []
+    for s in result.suppliers:
+        d = s.details
+        rows.append([s.enrollment_id, d.legal_business_name, f"{d.city}, {d.state} {d.zip}", d.phone,
+                     "; ".join(_area_text(a) for a in s.areas)])
     _print_table(title, ["Enrollment ID", "Legal business name", "Practice location", "Phone", "Serving (matched)"],
-                 [[s.enrollment_id, s.legal_business_name, f"{s.city}, {s.state} {s.zip}", s.phone,
-                   "; ".join(_area_text(a) for a in s.areas)] for s in result.suppliers])
+                 rows)
 
 
 def _area_text(area) -> str:
@@ -143,8 +147,9 @@ def history(enrollment_id: Annotated[str, typer.Argument(help="The supplier's En
 
     rows = []
     for v in found.versions:
-        rows.append([when(v.valid_from), when(v.valid_to) if v.valid_to else "current", v.legal_business_name,
-                     f"{v.street1} {v.street2}".strip() + f", {v.city}, {v.state} {v.zip}",
+        d = v.details
+        rows.append([when(v.valid_from), when(v.valid_to) if v.valid_to else "current", d.legal_business_name,
+                     f"{d.street1} {d.street2}".strip() + f", {d.city}, {d.state} {d.zip}",
                      "\n".join(_area_text(a) + (f" (ended at import {a.valid_to})" if a.valid_to else "")
                                for a in v.areas)])
     _print_table(f"supplier {enrollment_id}", ["From", "Until", "Legal business name", "Practice location",

@@ -13,9 +13,10 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter, itemgetter
 
-COLUMNS = {  # published column name -> DirectoryRow field
+COLUMNS = {  # published column name -> DirectoryRow or SupplierDetails field
     "Enrollment ID": "enrollment_id",
     "Legal Business Name": "legal_business_name",
     "Street Address Line 1": "street1",
@@ -93,9 +94,11 @@ class ServiceArea:
 
 
 @dataclass(frozen=True, slots=True)
-class DirectoryRow:
-    row: int
-    enrollment_id: str
+class SupplierDetails:
+    """A supplier's name and practice location as one row gives them; the one shape the reader,
+    the grouping and the store's versions share (a changed detail is a new version, FAQ 5). A new
+    column of the file is a field here (and in ``COLUMNS``, store/schema.py and a migration)."""
+
     legal_business_name: str
     street1: str
     street2: str
@@ -104,6 +107,22 @@ class DirectoryRow:
     zip: str
     phone: str
     specialty: str
+
+    def values(self) -> tuple[str, ...]:
+        """The fields in ``DETAIL_FIELDS`` order."""
+        return _detail_values(self)
+
+
+DETAIL_FIELDS = tuple(f.name for f in fields(SupplierDetails))
+_detail_values = attrgetter(*DETAIL_FIELDS)
+_detail_items = itemgetter(*DETAIL_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRow:
+    row: int
+    enrollment_id: str
+    details: SupplierDetails
     area: ServiceArea
 
 
@@ -112,19 +131,8 @@ class DirectorySupplier:
     """A supplier (one Enrollment ID) with its details from its first row and every distinct area."""
 
     enrollment_id: str
-    legal_business_name: str
-    street1: str
-    street2: str
-    city: str
-    state: str
-    zip: str
-    phone: str
-    specialty: str
+    details: SupplierDetails
     areas: list[ServiceArea] = field(default_factory=list)
-
-    def details(self) -> tuple[str, ...]:
-        return (self.legal_business_name, self.street1, self.street2, self.city, self.state, self.zip, self.phone,
-                self.specialty)
 
 
 @dataclass(slots=True)
@@ -140,8 +148,7 @@ class DirectoryFile:
         for r in self.rows:
             s = out.get(r.enrollment_id)
             if s is None:
-                s = out[r.enrollment_id] = DirectorySupplier(r.enrollment_id, r.legal_business_name, r.street1,
-                                                             r.street2, r.city, r.state, r.zip, r.phone, r.specialty)
+                s = out[r.enrollment_id] = DirectorySupplier(r.enrollment_id, r.details)
                 seen[r.enrollment_id] = set()
             if r.area not in seen[r.enrollment_id]:
                 seen[r.enrollment_id].add(r.area)
@@ -240,6 +247,7 @@ def _rows(text: str, name: str) -> list[DirectoryRow]:
     fields = [(COLUMNS[column], i) for column, i in index.items()]
     width = max(index.values()) + 1
     rows: list[DirectoryRow] = []
+    shared: dict[tuple[str, ...], SupplierDetails] = {}  # a supplier's rows repeat its details: one object
     errors: list[RowError] = []
     total = 0
     while True:
@@ -261,9 +269,12 @@ def _rows(text: str, name: str) -> list[DirectoryRow]:
             total += len(problems)
             errors.extend(RowError(name, row, column, problem) for column, problem in problems[:MAX_ERRORS])
             continue
+        key = _detail_items(got)
+        details = shared.get(key)
+        if details is None:
+            details = shared[key] = SupplierDetails(*key)
         rows.append(DirectoryRow(
-            row, got["enrollment_id"], got["legal_business_name"], got["street1"], got["street2"], got["city"],
-            got["state"], got["zip"], got["phone"], got["specialty"],
+            row, got["enrollment_id"], details,
             ServiceArea(got["area_type"], area_level(got["area_type"], got["area_county"], got["area_city"],
                                                      got["area_zip"]),
                         got["area_state"], got["area_county"], got["area_city"], got["area_zip"])))

@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from hitbenefit.directory.read_csv import DirectoryFile, DirectorySupplier, ServiceArea, normalize_state, place_key
+from hitbenefit.directory.read_csv import (DETAIL_FIELDS, DirectoryFile, DirectorySupplier, ServiceArea,
+                                           SupplierDetails, normalize_state, place_key)
 from hitbenefit.store.database import lock, read_transaction, write_transaction
 from hitbenefit.store.records import InvalidRequest, NotFound, Principal
 from hitbenefit.store.schema import audit_log, directory_imports, directory_service_areas, directory_suppliers
 
-SUPPLIER_COLUMNS = ("enrollment_id", "legal_business_name", "name_key", "street1", "street2", "city", "state", "zip",
-                    "phone", "specialty", "valid_from")
+SUPPLIER_COLUMNS = ("enrollment_id", *DETAIL_FIELDS, "name_key", "valid_from")
 AREA_COLUMNS = ("enrollment_id", "type_description", "level", "state", "county", "city", "zip", "county_key",
                 "city_key", "zip5", "valid_from")
 CHUNK = 5000
@@ -66,14 +66,10 @@ class ImportResult:
                 "areas_added": self.areas_added, "areas_ended": self.areas_ended}
 
 
-@dataclass(slots=True)
-class AreaRecord:
-    type_description: str
-    level: str
-    state: str
-    county: str
-    city: str
-    zip: str
+@dataclass(frozen=True, slots=True)
+class AreaRecord(ServiceArea):
+    """A service area as stored: the file's area with the imports it is in force between."""
+
     valid_from: int
     valid_to: int | None
 
@@ -85,24 +81,19 @@ class AreaRecord:
 
 @dataclass(slots=True)
 class SupplierRecord:
+    """One version of a supplier's details, in force from import ``valid_from`` until ``valid_to``."""
+
     enrollment_id: str
-    legal_business_name: str
-    street1: str
-    street2: str
-    city: str
-    state: str
-    zip: str
-    phone: str
-    specialty: str
+    details: SupplierDetails
     valid_from: int
     valid_to: int | None
     areas: list[AreaRecord] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"enrollment_id": self.enrollment_id, "legal_business_name": self.legal_business_name,
-                "address": {"line1": self.street1, "line2": self.street2, "city": self.city, "state": self.state,
-                            "zip": self.zip},
-                "phone": self.phone, "specialty": self.specialty, "valid_from_import": self.valid_from,
+        d = self.details
+        return {"enrollment_id": self.enrollment_id, "legal_business_name": d.legal_business_name,
+                "address": {"line1": d.street1, "line2": d.street2, "city": d.city, "state": d.state, "zip": d.zip},
+                "phone": d.phone, "specialty": d.specialty, "valid_from_import": self.valid_from,
                 "valid_to_import": self.valid_to, "service_areas": [a.to_json() for a in self.areas]}
 
 
@@ -148,8 +139,12 @@ def _find_import(conn: Connection, sha256: str) -> ImportInfo | None:
 
 # ---- import ---------------------------------------------------------------------------------
 def _supplier_values(s: DirectorySupplier, import_id: int) -> tuple:
-    return (s.enrollment_id, s.legal_business_name, s.legal_business_name.upper(), s.street1, s.street2, s.city,
-            s.state, s.zip, s.phone, s.specialty, import_id)
+    """A row of ``SUPPLIER_COLUMNS``."""
+    return (s.enrollment_id, *s.details.values(), s.details.legal_business_name.upper(), import_id)
+
+
+def _details(row: Any) -> SupplierDetails:
+    return SupplierDetails(*(getattr(row, name) for name in DETAIL_FIELDS))
 
 
 def _area_values(enrollment_id: str, a: ServiceArea, import_id: int) -> tuple:
@@ -218,9 +213,8 @@ def import_directory(engine: Engine, file: DirectoryFile, principal: Principal |
 
 def _apply(conn: Connection, suppliers: list[DirectorySupplier], import_id: int) -> tuple[int, int, int, int, int]:
     s, a = directory_suppliers.c, directory_service_areas.c
-    current = {row.enrollment_id: (row.id, tuple(row[2:])) for row in conn.execute(
-        sa.select(s.id, s.enrollment_id, s.legal_business_name, s.street1, s.street2, s.city, s.state, s.zip, s.phone,
-                  s.specialty).where(s.valid_to.is_(None)))}
+    current = {row.enrollment_id: (row.id, _details(row)) for row in conn.execute(
+        sa.select(s.id, s.enrollment_id, *(s[name] for name in DETAIL_FIELDS)).where(s.valid_to.is_(None)))}
     areas_now = {(row[0], ServiceArea(*row[1:7])): row.id for row in conn.execute(
         sa.select(a.enrollment_id, a.type_description, a.level, a.state, a.county, a.city, a.zip, a.id)
         .where(a.valid_to.is_(None)))}
@@ -231,7 +225,7 @@ def _apply(conn: Connection, suppliers: list[DirectorySupplier], import_id: int)
     for supplier in suppliers:
         seen_ids.add(supplier.enrollment_id)
         had = current.get(supplier.enrollment_id)
-        if had is None or had[1] != supplier.details():
+        if had is None or had[1] != supplier.details:
             new_suppliers.append(_supplier_values(supplier, import_id))
             if had is None:
                 added += 1
@@ -378,8 +372,7 @@ def search_directory(engine: Engine, query: Query, as_of: int | date | None = No
 
 
 def _supplier(r: Any) -> SupplierRecord:
-    return SupplierRecord(r.enrollment_id, r.legal_business_name, r.street1, r.street2, r.city, r.state, r.zip,
-                          r.phone, r.specialty, r.valid_from, r.valid_to)
+    return SupplierRecord(r.enrollment_id, _details(r), r.valid_from, r.valid_to)
 
 
 def _area(r: Any) -> AreaRecord:
@@ -420,9 +413,7 @@ def rows_for(items: Iterable[SupplierRecord]) -> list[dict[str, Any]]:
     out = []
     for s in items:
         for area in s.areas or [None]:
-            out.append({"enrollment_id": s.enrollment_id, "legal_business_name": s.legal_business_name,
-                        "street1": s.street1, "street2": s.street2, "city": s.city, "state": s.state, "zip": s.zip,
-                        "phone": s.phone, "specialty": s.specialty,
+            out.append({"enrollment_id": s.enrollment_id, **dict(zip(DETAIL_FIELDS, s.details.values())),
                         "area_type": area.type_description if area else "", "area_state": area.state if area else "",
                         "area_county": area.county if area else "", "area_city": area.city if area else "",
                         "area_zip": area.zip if area else ""})
