@@ -29,9 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # the tests' repair of the imsweb samples' HL numbering
 
 from hitbenefit.x12.read_837 import read_837_path  # noqa: E402
 from hitbenefit.x12.segments import Delimiters, Segment, iter_segments, render  # noqa: E402
+from tests.x12.test_read_837 import repaired  # noqa: E402
 
 DATA = ROOT / "tests/data/x12"
 SAMPLES = ["demo.ambulance.example5.837", "demo.autoaccident.837", "demo.cob.example3.A.837", "demo.cob.example3.B.837",
@@ -52,28 +54,6 @@ def _transaction(found: list[Segment]) -> list[Segment]:
     return found[start:end + 1]
 
 
-def _repaired(transaction: list[Segment], st02: str) -> list[Segment]:
-    """HL ids 1, 2, 3... with parents and HL04 as the levels say; ST02/ST03/SE01/SE02 fresh."""
-    out, number, parents = [], 0, {}
-    levels = [s.get(3) for s in transaction if s.id == "HL"]
-    for s in transaction:
-        elements = list(s.elements)
-        if s.id == "ST":
-            elements[1:3] = [st02, VERSION]
-        elif s.id == "HL":
-            level = s.get(3)
-            following = levels[number + 1] if number + 1 < len(levels) else None
-            number += 1
-            parents[level] = str(number)
-            parent = "" if level == "20" else parents["20" if level == "22" else "22"]
-            child = "1" if level == "20" or (level == "22" and following == "23") else "0"
-            elements = [str(number), parent, level, child, *elements[4:]]
-        elif s.id == "SE":
-            elements = [str(len(out) + 1), st02]
-        out.append(Segment(s.id, tuple(elements)))
-    return out
-
-
 def build(path: Path, megabytes: float) -> tuple[int, int]:
     """Write the benchmark file; returns (bytes, claims)."""
     lfh = DATA / "linuxforhealth-x12/837_005010X222A2"
@@ -90,7 +70,7 @@ def build(path: Path, megabytes: float) -> tuple[int, int]:
             segments = [Segment("ISA", (*isa.elements[:12], control, *isa.elements[13:])),
                         Segment("GS", ("HC", "SENDER", "RECEIVER", "20250101", "1200", str(rounds), "X", VERSION))]
             for n, body in enumerate(bodies, start=1):
-                segments.extend(_repaired(body, f"{n:04d}"))
+                segments.extend(repaired(body, f"{n:04d}", VERSION))
             segments += [Segment("GE", (str(len(bodies)), str(rounds))), Segment("IEA", ("1", control))]
             text = render(segments, delimiters, line_breaks=True)
             out.write(text)

@@ -17,7 +17,6 @@ import io
 import logging
 import threading
 import uuid
-from datetime import datetime, timezone
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -32,45 +31,17 @@ from hitbenefit.engine.adjudicate import contract_order
 from hitbenefit.rates.files import normalize_locality
 from hitbenefit.store import ClaimConflict, Forbidden, Principal, StoreError
 from hitbenefit.store.canonical import claim_to_json, dumps, loads
-from hitbenefit.store.database import write_transaction
+from hitbenefit.store.database import utc_now, write_transaction
+from hitbenefit.store.schema import api_batch_items as items
+from hitbenefit.store.schema import api_batch_jobs as jobs
 from hitbenefit.x12.read_837 import read_837
 from hitbenefit.x12.segments import X12Error
 
 log = logging.getLogger("hitbenefit.api.batches")
-metadata = sa.MetaData()
-jobs = sa.Table(
-    "api_batch_jobs", metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("key_id", sa.Integer),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("supplier_npi", sa.String(10)),
-    sa.Column("body_sha256", sa.String(64), nullable=False),
-    sa.Column("format", sa.String(8), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # queued | running | done
-    sa.Column("total", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("key_id", "body_sha256", name="uq_api_batch_jobs_key_body"),
-)
-items = sa.Table(
-    "api_batch_items", metadata,
-    sa.Column("job_id", sa.String(36), sa.ForeignKey("api_batch_jobs.id"), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True),  # contract order
-    sa.Column("claim_id", sa.String(64), nullable=False),
-    sa.Column("claim", sa.Text, nullable=False),  # canonical contract JSON
-    sa.Column("status", sa.String(16), nullable=False),  # pending | decided | conflict | forbidden | error
-    sa.Column("created", sa.Boolean),  # True: this job's submission stored it; False: it was stored before
-    sa.Column("claim_status", sa.String(16)),
-    sa.Column("decision", sa.Text),
-    sa.Column("error", sa.Text),
-)
 BATCH_TYPES = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "application/json": "jsonl",
                "application/x-jsonlines": "jsonl", "application/edi-x12": "837", "application/x12": "837",
                "text/plain": None, "application/octet-stream": None}
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # ---- reading an upload ----------------------------------------------------------------------------
@@ -128,7 +99,7 @@ def create_job(engine: sa.Engine, principal: Principal, data: bytes, kind: str, 
         with write_transaction(engine) as conn:
             conn.execute(jobs.insert().values(id=job_id, key_id=principal.key_id, role=principal.role,
                                               supplier_npi=principal.supplier_npi, body_sha256=digest, format=kind,
-                                              status="queued", total=len(rows), created_at=_now()))
+                                              status="queued", total=len(rows), created_at=utc_now()))
             for start in range(0, len(rows), 1000):
                 conn.execute(items.insert(), rows[start:start + 1000])
     except IntegrityError:
@@ -214,7 +185,7 @@ class Worker:
                 self._decide(job.id, principal, item)
         if not self.stopping.is_set():
             with write_transaction(engine) as conn:
-                conn.execute(jobs.update().where(jobs.c.id == job.id).values(status="done", finished_at=_now()))
+                conn.execute(jobs.update().where(jobs.c.id == job.id).values(status="done", finished_at=utc_now()))
             log.info("batch %s done (%d claims)", job.id, job.total)
         return True
 

@@ -9,7 +9,7 @@ audit row (the internal beneficiary id, never the MBI).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
@@ -23,15 +23,12 @@ from hitbenefit.engine.adjudicate import longest_lookback_days
 from hitbenefit.engine.tables import Tables
 from hitbenefit.store.canonical import cents, dumps, sha256
 from hitbenefit.store.core import Store, _insert_ignoring_conflict
-from hitbenefit.store.database import read_transaction, write_transaction
+from hitbenefit.store.database import read_transaction, utc_now, write_transaction
 from hitbenefit.store.records import Forbidden, InvalidRequest, Principal
 from hitbenefit.store.schema import beneficiaries, dispensing_records, history_entries, suppliers
 
 HUNDRED = Decimal(100)
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def acting_supplier(principal: Principal, supplier_npi: str | None, writing: bool = True) -> str:
@@ -58,7 +55,7 @@ def record_dispensing(store: Store, records: Sequence[DispensingRecord], princip
     npi = acting_supplier(principal, supplier_npi)
     out = []
     with write_transaction(store.engine) as conn:
-        _insert_ignoring_conflict(conn, suppliers, {"npi": npi, "created_at": _now()})
+        _insert_ignoring_conflict(conn, suppliers, {"npi": npi, "created_at": utc_now()})
         for record in records:
             beneficiary_id = Store._beneficiary_id(conn, record.mbi, create=True)
             digest = sha256(dumps({**record.to_json(), "units": record.units.normalize(), "charge": cents(record.charge)}))
@@ -70,7 +67,7 @@ def record_dispensing(store: Store, records: Sequence[DispensingRecord], princip
                     supplier_npi=npi, beneficiary_id=beneficiary_id, dispensed_date=record.dispensed_date,
                     hcpcs=record.hcpcs, units=str(record.units), charge_cents=cents(record.charge),
                     drug_name=record.drug_name, ndc=record.ndc, category=record.category, record_sha256=digest,
-                    created_at=_now(), created_by=principal.key_id).returning(dispensing_records.c.id)).scalar_one()
+                    created_at=utc_now(), created_by=principal.key_id).returning(dispensing_records.c.id)).scalar_one()
             Store._audit(conn, principal, "dispensing.record", "created" if created else "replayed",
                          beneficiary_id=beneficiary_id, remote=remote)
             out.append((found, created))

@@ -25,8 +25,8 @@ from hitbenefit.care.plan import (CarePlan, PlanStatus, PlanVersionState, claim_
 from hitbenefit.care.visits import DrugGiven, Visit
 from hitbenefit.parameters.model import Parameters
 from hitbenefit.store.canonical import dumps, loads
-from hitbenefit.store.core import Store, _insert_ignoring_conflict, _now, _utc
-from hitbenefit.store.database import lock, write_transaction
+from hitbenefit.store.core import Store, _insert_ignoring_conflict
+from hitbenefit.store.database import as_utc, lock, utc_now, write_transaction
 from hitbenefit.store.records import ClaimConflict, Forbidden, NotFound, PlanOfCareRecord, Principal
 from hitbenefit.store.schema import (beneficiaries, care_alerts, care_readings, care_visits, plan_care_details,
                                      plan_versions, plans_of_care, suppliers)
@@ -128,17 +128,17 @@ def _mbi(conn: Connection, beneficiary_id: int) -> str:
 
 def _ensure_supplier(conn: Connection, npi: str | None) -> None:
     if npi:
-        _insert_ignoring_conflict(conn, suppliers, {"npi": npi, "created_at": _now()})
+        _insert_ignoring_conflict(conn, suppliers, {"npi": npi, "created_at": utc_now()})
 
 
 # ---- plans of care ---------------------------------------------------------------------------------
 def _insert_version(conn: Connection, plan_id: int, version: int, plan: CarePlan, principal: Principal) -> None:
     values = Store._version_values(plan.contract_json())
     version_id = conn.execute(plan_versions.insert().values(
-        plan_id=plan_id, version=version, created_at=_now(), created_by=principal.key_id, **values)
+        plan_id=plan_id, version=version, created_at=utc_now(), created_by=principal.key_id, **values)
         .returning(plan_versions.c.id)).scalar_one()
     conn.execute(plan_care_details.insert().values(plan_version_id=version_id, details=dumps(plan.details_json()),
-                                                   updated_at=_now(), updated_by=principal.key_id))
+                                                   updated_at=utc_now(), updated_by=principal.key_id))
 
 
 def create_care_plan(store: Store, mbi: str, plan: CarePlan, principal: Principal,
@@ -150,7 +150,7 @@ def create_care_plan(store: Store, mbi: str, plan: CarePlan, principal: Principa
         beneficiary_id = Store._beneficiary_id(conn, mbi, create=True)
         _ensure_supplier(conn, principal.supplier_npi)
         plan_id = conn.execute(plans_of_care.insert().values(
-            beneficiary_id=beneficiary_id, supplier_npi=principal.supplier_npi, created_at=_now(),
+            beneficiary_id=beneficiary_id, supplier_npi=principal.supplier_npi, created_at=utc_now(),
             created_by=principal.key_id).returning(plans_of_care.c.id)).scalar_one()
         _insert_version(conn, plan_id, 1, plan, principal)
         Store._audit(conn, principal, "plan.create", "ok", beneficiary_id=beneficiary_id, remote=remote)
@@ -188,7 +188,7 @@ def set_plan_details(store: Store, plan_id: int, version: int, details: dict[str
             raise ClaimConflict(f"version {version} of plan {plan_id} is signed: a change is a new version")
         conn.execute(plan_care_details.delete().where(plan_care_details.c.plan_version_id == found.id))
         conn.execute(plan_care_details.insert().values(plan_version_id=found.id, details=canonical,
-                                                       updated_at=_now(), updated_by=principal.key_id))
+                                                       updated_at=utc_now(), updated_by=principal.key_id))
         Store._audit(conn, principal, "plan.details", "ok", beneficiary_id=row.beneficiary_id, remote=remote)
         return read_care_plan(conn, store, plan_id, principal)
 
@@ -209,7 +209,7 @@ def read_care_plan(conn: Connection, store: Store, plan_id: int, principal: Prin
             plan = plan_from_stored({"established_by": v.content.get("established_by") or {"role": "unknown"}}, None)
         effective = plan.poc.last_changed or min(d for d in (v.signed_date, v.created_at.date()) if d is not None)
         states.append(PlanVersionState(v.version, plan, effective, v.signed_date, v.signer, tuple(v.reviewed_dates)))
-    record = PlanOfCareRecord(row.id, row.beneficiary_id, row.supplier_npi, _utc(row.created_at), versions)
+    record = PlanOfCareRecord(row.id, row.beneficiary_id, row.supplier_npi, as_utc(row.created_at), versions)
     return CarePlanRecord(record, states)
 
 
@@ -266,7 +266,7 @@ def record_visit(store: Store, visit: Visit, principal: Principal, remote: str |
         beneficiary_id = Store._beneficiary_id(conn, visit.mbi, create=True)
         _check_plan(conn, visit.plan_id, beneficiary_id, visit.supplier_npi, principal)
         _ensure_supplier(conn, visit.supplier_npi)
-        now = _now()
+        now = utc_now()
         visit_id = conn.execute(care_visits.insert().values(
             beneficiary_id=beneficiary_id, supplier_npi=visit.supplier_npi, plan_id=visit.plan_id,
             visit_date=visit.visit_date, clinician_name=visit.clinician_name, clinician_npi=visit.clinician_npi,
@@ -285,7 +285,7 @@ def _visit(row: Any, mbi: str) -> VisitRecord:
                   hit_minutes=row.hit_minutes, home_health_minutes=row.home_health_minutes,
                   clinician_npi=row.clinician_npi, plan_id=row.plan_id, drugs=drugs,
                   services=tuple(loads(row.services)), training_topics=tuple(loads(row.training_topics)), note=row.note)
-    return VisitRecord(row.id, row.beneficiary_id, visit, _utc(row.recorded_at))
+    return VisitRecord(row.id, row.beneficiary_id, visit, as_utc(row.recorded_at))
 
 
 def _audit_each(conn: Connection, principal: Principal, action: str, beneficiary_ids: Iterable[int],
@@ -351,7 +351,7 @@ def _monitoring_plan(conn: Connection, beneficiary_id: int, supplier_npi: str, p
 
 
 def _reading(row: Any) -> VitalSignReading:
-    return VitalSignReading(row.kind, Decimal(row.value), row.unit, _utc(row.taken_at), row.channel)  # type: ignore[arg-type]
+    return VitalSignReading(row.kind, Decimal(row.value), row.unit, as_utc(row.taken_at), row.channel)  # type: ignore[arg-type]
 
 
 def record_reading(store: Store, mbi: str, supplier_npi: str, reading: VitalSignReading, principal: Principal,
@@ -378,7 +378,7 @@ def record_reading(store: Store, mbi: str, supplier_npi: str, reading: VitalSign
             .order_by(care_readings.c.taken_at.desc()).limit(1)).first()
         alert = evaluate(reading, limits, _reading(previous_row) if previous_row is not None else None)
         _ensure_supplier(conn, supplier_npi)
-        now = _now()
+        now = utc_now()
         reading_id = conn.execute(care_readings.insert().values(
             beneficiary_id=beneficiary_id, supplier_npi=supplier_npi, plan_id=plan_id, kind=reading.kind,
             value=str(reading.value), unit=reading.unit, canonical_value=str(reading.canonical),
@@ -411,14 +411,14 @@ def list_readings(store: Store, principal: Principal, mbi: str, kind: str | None
         rows = conn.execute(query).all()
         _audit_each(conn, principal, "reading.list", (r.beneficiary_id for r in rows), remote)
     return [ReadingRecord(r.id, r.beneficiary_id, r.mbi, r.supplier_npi, r.plan_id, _reading(r),
-                          Decimal(r.canonical_value), _utc(r.recorded_at)) for r in rows]
+                          Decimal(r.canonical_value), as_utc(r.recorded_at)) for r in rows]
 
 
 def _alert(row: Any) -> AlertRecord:
     alert = Alert(row.kind, Decimal(row.value), row.reason, row.bound, Decimal(row.limit_value), row.status,
-                  row.acknowledged_by, _utc(row.acknowledged_at), row.resolved_by, _utc(row.resolved_at), row.action)
+                  row.acknowledged_by, as_utc(row.acknowledged_at), row.resolved_by, as_utc(row.resolved_at), row.action)
     return AlertRecord(row.id, row.reading_id, row.beneficiary_id, row.mbi, row.supplier_npi, alert,
-                       _utc(row.raised_at))
+                       as_utc(row.raised_at))
 
 
 _ALERTS = sa.select(care_alerts, beneficiaries.c.mbi).join(beneficiaries,
@@ -468,12 +468,12 @@ def acknowledge_alert(store: Store, alert_id: int, clinician: str, principal: Pr
                       remote: str | None = None) -> AlertRecord:
     """The clinician has seen an open alert (FAQ 14: abnormal results go to the clinician)."""
     return _act_on_alert(store, alert_id, principal, "alert.acknowledge",
-                         lambda a: acknowledge(a, clinician, _now(), note), remote)
+                         lambda a: acknowledge(a, clinician, utc_now(), note), remote)
 
 
 def resolve_alert(store: Store, alert_id: int, clinician: str, action: str, principal: Principal,
                   remote: str | None = None) -> AlertRecord:
     """The clinician records what was done (e.g. the plan adjusted, the physician told) (FAQ 14)."""
     return _act_on_alert(store, alert_id, principal, "alert.resolve",
-                         lambda a: resolve(a, clinician, _now(), action), remote)
+                         lambda a: resolve(a, clinician, utc_now(), action), remote)
 

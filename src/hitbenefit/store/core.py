@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -17,8 +17,8 @@ from hitbenefit.engine.adjudicate import adjudicate_claim, contract_order, longe
 from hitbenefit.engine.tables import Tables
 from hitbenefit.store import keys as keymod
 from hitbenefit.store.canonical import cents, claim_to_json, dumps, loads, sha256
-from hitbenefit.store.database import (autocommit, create_engine, is_sqlite, lock, read_transaction, resolve_url,
-                                       safe_url, write_transaction)
+from hitbenefit.store.database import (as_utc, autocommit, create_engine, is_sqlite, lock, read_transaction,
+                                       resolve_url, safe_url, utc_now, write_transaction)
 from hitbenefit.store.migrate import current_revision, table_counts, upgrade_engine
 from hitbenefit.store.records import (ROLES, SYSTEM_CONTRACTOR, AmbiguousClaim, ApiKeyInfo, ClaimConflict,
                                       Forbidden, HistoryLine, InvalidRequest, NotFound, PlanOfCareRecord,
@@ -55,14 +55,6 @@ _KEY_BY_PREFIX = (sa.select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.ro
                   .where(api_keys.c.prefix == sa.bindparam("prefix")))
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def _window(claim: Claim, tables: Tables) -> tuple[date, date]:
@@ -72,8 +64,8 @@ def _window(claim: Claim, tables: Tables) -> tuple[date, date]:
 
 
 def _user_info(row) -> UserInfo:
-    return UserInfo(row.id, row.name, row.email, row.role, row.supplier_npi, _utc(row.created_at),
-                    _utc(row.disabled_at))
+    return UserInfo(row.id, row.name, row.email, row.role, row.supplier_npi, as_utc(row.created_at),
+                    as_utc(row.disabled_at))
 
 
 def _insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
@@ -145,7 +137,7 @@ class Store:
     def _audit(conn: Connection, principal: Principal | None, action: str, outcome: str, *,
                beneficiary_id: int | None = None, claim_ref: int | None = None, remote: str | None = None) -> None:
         conn.execute(_AUDIT_INSERT, {
-            "at": _now(), "api_key_id": principal.key_id if principal else None,
+            "at": utc_now(), "api_key_id": principal.key_id if principal else None,
             "principal": principal.name if principal else "system", "action": action,
             "beneficiary_id": beneficiary_id, "claim_ref": claim_ref,
             "remote": (remote or None) and str(remote)[:64], "outcome": outcome})
@@ -173,9 +165,9 @@ class Store:
             if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first() is not None:
                 raise InvalidRequest(f"a user with e-mail {email} already exists")
             if supplier_npi:
-                _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": _now()})
+                _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": utc_now()})
             row = conn.execute(users.insert().values(name=name, email=email, role=role, supplier_npi=supplier_npi,
-                                                     created_at=_now()).returning(*users.c)).one()
+                                                     created_at=utc_now()).returning(*users.c)).one()
             self._audit(conn, None, "user.create", "ok")
         return _user_info(row)
 
@@ -193,7 +185,7 @@ class Store:
                 raise NotFound(f"no user with e-mail {email}")
             if row.disabled_at is not None:
                 return False
-            conn.execute(users.update().where(users.c.id == row.id).values(disabled_at=_now()))
+            conn.execute(users.update().where(users.c.id == row.id).values(disabled_at=utc_now()))
             key_ids = set(conn.execute(sa.select(api_keys.c.id).where(api_keys.c.user_id == row.id)).scalars())
             self._audit(conn, None, "user.disable", "ok")
         self._forget_keys(key_ids)
@@ -234,10 +226,10 @@ class Store:
                 user_id = user.id
             self._check_role(role, supplier_npi)
             if supplier_npi:
-                _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": _now()})
+                _insert_ignoring_conflict(conn, suppliers, {"npi": supplier_npi, "created_at": utc_now()})
             key_id = conn.execute(api_keys.insert().values(
                 prefix=prefix, secret_hash=hashed, role=role, supplier_npi=supplier_npi, user_id=user_id,
-                label=label or "", created_at=_now()).returning(api_keys.c.id)).scalar_one()
+                label=label or "", created_at=utc_now()).returning(api_keys.c.id)).scalar_one()
             self._audit(conn, None, "key.create", "ok")
         return key, key_id
 
@@ -289,7 +281,7 @@ class Store:
                 raise NotFound(f"no API key with id {key_id}")
             if found.revoked_at is not None:
                 return False
-            conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=_now()))
+            conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=utc_now()))
             self._audit(conn, None, "key.revoke", "ok")
         self._forget_keys({key_id})
         return True
@@ -298,7 +290,7 @@ class Store:
         with read_transaction(self.engine) as conn:
             rows = conn.execute(sa.select(api_keys, users.c.email).select_from(
                 api_keys.outerjoin(users, users.c.id == api_keys.c.user_id)).order_by(api_keys.c.id)).all()
-        return [ApiKeyInfo(r.id, r.prefix, r.role, r.supplier_npi, r.label, _utc(r.created_at), _utc(r.revoked_at),
+        return [ApiKeyInfo(r.id, r.prefix, r.role, r.supplier_npi, r.label, as_utc(r.created_at), as_utc(r.revoked_at),
                            r.email) for r in rows]
 
     # ---- beneficiaries and history ----------------------------------------------------------
@@ -306,7 +298,7 @@ class Store:
     def _beneficiary_id(conn: Connection, mbi: str, create: bool = False) -> int | None:
         found = conn.execute(_BENEFICIARY_ID, {"mbi": mbi}).scalar()
         if found is None and create:  # callers hold the beneficiary's lock
-            found = conn.execute(beneficiaries.insert().values(mbi=mbi, created_at=_now())
+            found = conn.execute(beneficiaries.insert().values(mbi=mbi, created_at=utc_now())
                                  .returning(beneficiaries.c.id)).scalar_one()
         return found
 
@@ -378,7 +370,7 @@ class Store:
                 _insert_ignoring_conflict(conn, suppliers, {
                     "npi": npi, "specialty": s.specialty, "accreditation_expires": s.accreditation_expires,
                     "licensed_states": dumps(list(s.licensed_states)) if s.licensed_states is not None else None,
-                    "created_at": _now()})
+                    "created_at": utc_now()})
                 decision = adjudicate_claim(claim, self._history(conn, beneficiary_id, claim, tables), tables)
                 recorder = _Recorder()
                 record(claim, decision, recorder, tables.params)  # type: ignore[arg-type]
@@ -394,7 +386,7 @@ class Store:
     @staticmethod
     def _insert_claim(conn: Connection, claim: Claim, decision: Decision, body: str, digest: str, beneficiary_id: int,
                       principal: Principal, recorder: _Recorder) -> int:
-        now = _now()
+        now = utc_now()
         ref = conn.execute(claims.insert().values(
             supplier_npi=claim.supplier.npi, claim_id=claim.claim_id, beneficiary_id=beneficiary_id, body=body,
             body_sha256=digest, earliest_service_date=claim.earliest_service_date, received_at=now,
@@ -471,7 +463,7 @@ class Store:
         body = loads(row.body)
         if principal.role == "analyst":
             body = redact_claim(body, row.beneficiary_id)
-        return StoredClaim(row.claim_id, row.supplier_npi, row.beneficiary_id, _utc(row.received_at), row.submitted_by,
+        return StoredClaim(row.claim_id, row.supplier_npi, row.beneficiary_id, as_utc(row.received_at), row.submitted_by,
                            row.body_sha256, row.status, body, loads(row.decision), row.id)
 
     def beneficiary_history(self, mbi: str, principal: Principal, remote: str | None = None) -> list[HistoryLine]:
@@ -493,7 +485,7 @@ class Store:
             self._audit(conn, principal, "history.read", "ok" if beneficiary_id is not None else "not_found",
                         beneficiary_id=beneficiary_id, remote=remote)
         return [HistoryLine(r.claim_id, r.supplier_npi, r.line, r.hcpcs, r.service_date, r.status, r.category,
-                            _utc(r.received_at)) for r in rows]
+                            as_utc(r.received_at)) for r in rows]
 
     # ---- plans of care ------------------------------------------------------------------------
     def _plan_row(self, conn: Connection, plan_id: int, principal: Principal):
@@ -529,11 +521,11 @@ class Store:
             lock(conn, f"beneficiary:{mbi}")
             beneficiary_id = self._beneficiary_id(conn, mbi, create=True)
             if principal.supplier_npi:
-                _insert_ignoring_conflict(conn, suppliers, {"npi": principal.supplier_npi, "created_at": _now()})
+                _insert_ignoring_conflict(conn, suppliers, {"npi": principal.supplier_npi, "created_at": utc_now()})
             plan_id = conn.execute(plans_of_care.insert().values(
-                beneficiary_id=beneficiary_id, supplier_npi=principal.supplier_npi, created_at=_now(),
+                beneficiary_id=beneficiary_id, supplier_npi=principal.supplier_npi, created_at=utc_now(),
                 created_by=principal.key_id).returning(plans_of_care.c.id)).scalar_one()
-            conn.execute(plan_versions.insert().values(plan_id=plan_id, version=1, created_at=_now(),
+            conn.execute(plan_versions.insert().values(plan_id=plan_id, version=1, created_at=utc_now(),
                                                        created_by=principal.key_id, **values))
             self._audit(conn, principal, "plan.create", "ok", beneficiary_id=beneficiary_id, remote=remote)
             return self._versions(conn, plan_id)[-1]
@@ -548,7 +540,7 @@ class Store:
             plan = self._plan_row(conn, plan_id, principal)
             last = conn.execute(sa.select(sa.func.max(plan_versions.c.version))
                                 .where(plan_versions.c.plan_id == plan_id)).scalar_one()
-            conn.execute(plan_versions.insert().values(plan_id=plan_id, version=last + 1, created_at=_now(),
+            conn.execute(plan_versions.insert().values(plan_id=plan_id, version=last + 1, created_at=utc_now(),
                                                        created_by=principal.key_id, **values))
             self._audit(conn, principal, "plan.version", "ok", beneficiary_id=plan.beneficiary_id, remote=remote)
             return self._versions(conn, plan_id)[-1]
@@ -592,7 +584,7 @@ class Store:
                             .order_by(plan_versions.c.version)).all()
         return [PlanVersion(r.plan_id, r.version, loads(r.content), r.established_by_npi, r.established_by_role,
                             r.signed_date, r.signer, r.last_changed,
-                            [date.fromisoformat(d) for d in loads(r.reviewed_dates)], _utc(r.created_at))
+                            [date.fromisoformat(d) for d in loads(r.reviewed_dates)], as_utc(r.created_at))
                 for r in rows]
 
     def list_plans_of_care(self, mbi: str, principal: Principal, remote: str | None = None) -> list[PlanOfCareRecord]:
@@ -605,7 +597,7 @@ class Store:
                 if principal.role == "supplier":
                     query = query.where(plans_of_care.c.supplier_npi == principal.supplier_npi)
                 for row in conn.execute(query.order_by(plans_of_care.c.id)).all():
-                    plans.append(PlanOfCareRecord(row.id, row.beneficiary_id, row.supplier_npi, _utc(row.created_at),
+                    plans.append(PlanOfCareRecord(row.id, row.beneficiary_id, row.supplier_npi, as_utc(row.created_at),
                                                   self._versions(conn, row.id)))
             self._audit(conn, principal, "plan.list", "ok" if beneficiary_id is not None else "not_found",
                         beneficiary_id=beneficiary_id, remote=remote)

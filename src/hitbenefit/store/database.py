@@ -27,6 +27,7 @@ import threading
 import time
 import weakref
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -36,6 +37,16 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 ENV_URL = "HITBENEFIT_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 PING_IDLE_S = 1.0
+
+
+def utc_now() -> datetime:
+    """Now, in UTC (every stored timestamp is timezone-aware UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A timestamp read back from the database as UTC (SQLite returns them without a zone)."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def data_home() -> Path:

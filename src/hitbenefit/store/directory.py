@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hitbenefit.directory.read_csv import (DETAIL_FIELDS, DirectoryFile, DirectorySupplier, ServiceArea,
                                            SupplierDetails, normalize_state, place_key)
-from hitbenefit.store.database import lock, read_transaction, write_transaction
+from hitbenefit.store.database import lock, read_transaction, utc_now, write_transaction
 from hitbenefit.store.records import InvalidRequest, NotFound, Principal
 from hitbenefit.store.schema import audit_log, directory_imports, directory_service_areas, directory_suppliers
 
@@ -121,9 +121,6 @@ class SupplierHistory:
                 "imports": [self.imports[i].to_json() for i in sorted(self.imports)]}
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _info(row: Any) -> ImportInfo:
     at = row.imported_at
@@ -194,11 +191,11 @@ def import_directory(engine: Engine, file: DirectoryFile, principal: Principal |
                 return ImportResult(found, False)
             import_id = conn.execute(directory_imports.insert().values(
                 file_name=(file_name or file.name)[-300:], sha256=file.sha256, row_count=len(file.rows),
-                supplier_count=len(suppliers), imported_at=_now(), imported_by=who)
+                supplier_count=len(suppliers), imported_at=utc_now(), imported_by=who)
                 .returning(directory_imports.c.id)).scalar_one()
             counts = _apply(conn, suppliers, import_id)
             conn.execute(audit_log.insert().values(
-                at=_now(), api_key_id=principal.key_id if principal else None, principal=who,
+                at=utc_now(), api_key_id=principal.key_id if principal else None, principal=who,
                 action="directory.import", outcome="created"))
             info = _info(conn.execute(sa.select(directory_imports)
                                       .where(directory_imports.c.id == import_id)).one())

@@ -11,7 +11,7 @@ import threading
 import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -19,49 +19,16 @@ import sqlalchemy as sa
 
 from hitbenefit.parameters.model import Parameters
 from hitbenefit.store.canonical import cents, dumps, loads
-from hitbenefit.store.database import read_transaction, write_transaction
+from hitbenefit.store.database import as_utc, read_transaction, utc_now, write_transaction
 from hitbenefit.store.records import Principal
 from hitbenefit.store.schema import (api_keys, beneficiaries, claim_lines, claims, decisions, history_entries,
-                                     plans_of_care, users)
-
-metadata = sa.MetaData()
-TS = sa.DateTime(timezone=True)
-
-web_sessions = sa.Table(  # as migration 0006 builds it
-    "web_sessions", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("api_key_id", sa.Integer, nullable=False),
-    sa.Column("csrf", sa.String(64), nullable=False),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("expires_at", TS, nullable=False),
-    sa.Column("ended_at", TS),
-)
-
-reconciliations = sa.Table(
-    "reconciliations", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Column("api_key_id", sa.Integer),
-    sa.Column("supplier_npi", sa.String(10)),
-    sa.Column("source", sa.String(200), nullable=False),
-    sa.Column("payer", sa.String(200)),
-    sa.Column("claims", sa.Integer, nullable=False),
-    sa.Column("expected_cents", sa.BigInteger, nullable=False),
-    sa.Column("remitted_cents", sa.BigInteger, nullable=False),
-    sa.Column("report", sa.Text, nullable=False),
-)
+                                     plans_of_care, users, reconciliations, web_sessions)
 
 SESSION_HOURS = 12
 PAGE = 50
 HUNDRED = Decimal(100)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _dollars(amount_cents: int | None) -> Decimal | None:
@@ -83,7 +50,7 @@ def create_session(store, principal: Principal, remote: str | None = None) -> tu
     """A new session for a verified key: (the cookie's session id, its CSRF token). Only the
     session id's SHA-256 is stored."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = _now()
+    now = utc_now()
     with write_transaction(store.engine) as conn:
         conn.execute(web_sessions.insert().values(id=_digest(token), api_key_id=principal.key_id, csrf=csrf,
                                                   created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
@@ -106,14 +73,14 @@ def session(store, token: str | None) -> WebSession | None:
     with read_transaction(store.engine) as conn:
         row = conn.execute(_SESSION, {"id": _digest(token)}).first()
     if (row is None or row.ended_at is not None or row.revoked_at is not None or row.user_disabled_at is not None
-            or _utc(row.expires_at) <= _now()):
+            or as_utc(row.expires_at) <= utc_now()):
         return None
     return WebSession(Principal(row.id, row.role, row.supplier_npi), row.csrf)
 
 
 def end_session(store, token: str, principal: Principal, remote: str | None = None) -> None:
     with write_transaction(store.engine) as conn:
-        conn.execute(web_sessions.update().where(web_sessions.c.id == _digest(token)).values(ended_at=_now()))
+        conn.execute(web_sessions.update().where(web_sessions.c.id == _digest(token)).values(ended_at=utc_now()))
         store._audit(conn, principal, "web.sign_out", "ok", remote=remote)
 
 
@@ -181,7 +148,7 @@ def list_claims(store, principal: Principal, filters: ClaimFilters, params: Para
     store._audit_alone(principal, "claim.list", "ok", remote=remote)
     analyst = principal.role == "analyst"
     return [ClaimRow(r.claim_id, r.supplier_npi, f"#{r.beneficiary_id}" if analyst else r.mbi,
-                     r.earliest_service_date, _utc(r.received_at), r.status, _dollars(r.charge_cents),
+                     r.earliest_service_date, as_utc(r.received_at), r.status, _dollars(r.charge_cents),
                      _dollars(r.paid_cents)) for r in rows], total
 
 
@@ -450,7 +417,7 @@ def save_reconciliation(store, principal: Principal, source: str, report, remote
     payer = next((r.get("payer") for r in report.remittances if r.get("payer")), None)
     with write_transaction(store.engine) as conn:
         ref = conn.execute(reconciliations.insert().values(
-            created_at=_now(), api_key_id=principal.key_id, supplier_npi=principal.supplier_npi,
+            created_at=utc_now(), api_key_id=principal.key_id, supplier_npi=principal.supplier_npi,
             source=source[:200], payer=(payer or None) and payer[:200], claims=len(report.claims),
             expected_cents=cents(totals["expected_on_remitted_claims"]),
             remitted_cents=cents(totals["remitted"]), report=dumps(report.to_json()))
@@ -466,7 +433,7 @@ def list_reconciliations(store, principal: Principal, limit: int = 24) -> list[S
                   reconciliations.c.expected_cents, reconciliations.c.remitted_cents), principal)
     with read_transaction(store.engine) as conn:
         rows = conn.execute(query.order_by(reconciliations.c.id.desc()).limit(limit)).all()
-    return [StoredReconciliation(r.id, _utc(r.created_at), r.supplier_npi, r.source, r.payer, r.claims,
+    return [StoredReconciliation(r.id, as_utc(r.created_at), r.supplier_npi, r.source, r.payer, r.claims,
                                  _dollars(r.expected_cents), _dollars(r.remitted_cents)) for r in rows]
 
 
@@ -477,5 +444,5 @@ def get_reconciliation(store, principal: Principal, ref: int, remote: str | None
     store._audit_alone(principal, "reconciliation.read", "ok" if r else "not_found", remote=remote)
     if r is None:
         return None
-    return StoredReconciliation(r.id, _utc(r.created_at), r.supplier_npi, r.source, r.payer, r.claims,
+    return StoredReconciliation(r.id, as_utc(r.created_at), r.supplier_npi, r.source, r.payer, r.claims,
                                 _dollars(r.expected_cents), _dollars(r.remitted_cents), loads(r.report))

@@ -287,3 +287,56 @@ dispensing_records = sa.Table(  # 0005: the drugs dispensed, for the claim build
     sa.UniqueConstraint("supplier_npi", "record_sha256", name="uq_dispensing_records_supplier_record"),
     sa.Index("ix_dispensing_records_beneficiary_date", "beneficiary_id", "dispensed_date"),
 )
+
+# ---- the API's batch jobs (migration 0002; api/batches.py) ----
+api_batch_jobs = sa.Table(
+    "api_batch_jobs", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("key_id", sa.Integer),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("supplier_npi", sa.String(10)),
+    sa.Column("body_sha256", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # queued | running | done
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("key_id", "body_sha256", name="uq_api_batch_jobs_key_body"),
+)
+api_batch_items = sa.Table(
+    "api_batch_items", metadata,
+    sa.Column("job_id", sa.String(36), sa.ForeignKey("api_batch_jobs.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # contract order
+    sa.Column("claim_id", sa.String(64), nullable=False),
+    sa.Column("claim", sa.Text, nullable=False),  # canonical contract JSON
+    sa.Column("status", sa.String(16), nullable=False),  # pending | decided | conflict | forbidden | error
+    sa.Column("created", sa.Boolean),  # True: this job's submission stored it; False: it was stored before
+    sa.Column("claim_status", sa.String(16)),
+    sa.Column("decision", sa.Text),
+    sa.Column("error", sa.Text),
+)
+
+# ---- the web workbench (migration 0006; store/listing.py) ----
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("api_key_id", sa.Integer, nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+)
+
+reconciliations = sa.Table(
+    "reconciliations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("api_key_id", sa.Integer),
+    sa.Column("supplier_npi", sa.String(10)),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("payer", sa.String(200)),
+    sa.Column("claims", sa.Integer, nullable=False),
+    sa.Column("expected_cents", sa.BigInteger, nullable=False),
+    sa.Column("remitted_cents", sa.BigInteger, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+)
