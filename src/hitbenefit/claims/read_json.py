@@ -420,8 +420,9 @@ def claim_from_text(text: str, source: str = "<input>", record: int = 1) -> Clai
     """One claim from its JSON text (a JSON Lines record), or ``ClaimInputError`` naming where and what.
 
     orjson parses it when its numbers convert exactly to ``Decimal`` through a float (no exponent and
-    fewer than 16 digits and points in a row; text that merely looks like one is read exactly); otherwise, and whenever anything is wrong, the exact
-    parse (``json`` with ``Decimal``) reads it, so a fault is reported the same way whichever parsed it."""
+    fewer than 16 digits and points in a row; text that merely looks like one is read exactly);
+    otherwise, and whenever anything is wrong, the exact parse (``json`` with ``Decimal``) reads it,
+    so a fault is reported the same way whichever parsed it."""
     if orjson is not None:
         shape = text.encode("utf-8", "surrogatepass").translate(_NUMBER_SHAPE)
         if b"0000000000000000" not in shape and b"0e0" not in shape and b"0es" not in shape:

@@ -30,7 +30,7 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=1, max=16, help="Server processes (the batch worker then "
                                                                            "runs in this supervising process).")] = 1,
 ) -> None:
-    """Serve the REST API under /v1 (OpenAPI at /openapi.json)."""
+    """Serve the REST API under /v1 (OpenAPI at /openapi.json) and the web workbench at /."""
     import uvicorn
 
     from hitbenefit.api import Settings, SettingsError, create_app
