@@ -4,9 +4,12 @@ query string of ``/v1/beneficiaries/{mbi}/history`` and ``/v1/plans?mbi=`` hold 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
+
+from starlette.requests import Request
 
 from hitbenefit.api.problems import field_error, problem_response
 
@@ -124,10 +127,6 @@ class FastPath:
         handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
         if handler is None:
             return await self.app(scope, receive, send)
-        import asyncio
-
-        from starlette.requests import Request
-
         scope["route"] = self.routes[scope["path"]]
         request = Request(scope, receive)
         chunks = []
