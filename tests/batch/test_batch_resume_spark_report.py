@@ -51,6 +51,30 @@ def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_ou
     assert again.returncode == 0 and "already complete" in again.stderr
 
 
+def test_a_partition_whose_files_came_back_short_is_done_again(tmp_path, synth_file, local_out):
+    """Partition files are not fsynced: after a machine crash a rerun redoes any partition whose files are
+    not the size its marker recorded, and the outputs are still those of an uninterrupted run."""
+    from hitbenefit.batch import run_batch
+
+    out = tmp_path / "out"
+    seen = []
+
+    def crash_after_three(p):
+        seen.append(p)
+        if len(seen) == 3:
+            raise KeyboardInterrupt  # the run stops here, three partitions done
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([synth_file], out, workers=1, partitions=12, after_partition=crash_after_three)
+    parts = out / "_work" / "parts"
+    short = parts / f"p-{seen[1]:05d}.decisions"
+    short.write_bytes(short.read_bytes()[:-100])  # what a crash of the machine can leave behind
+    again = run_batch([synth_file], out, workers=1, partitions=12)
+    assert again.skipped == 2  # the short partition was done again
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (local_out / name).read_bytes(), name
+
+
 def test_spark_engine_agrees_with_local(tmp_path, synth_file, local_out):
     pytest.importorskip("pyspark")
     from hitbenefit.batch import run_batch

@@ -1,27 +1,32 @@
-"""The batch work both engines run: adjudicate one partition's claims, and merge one chunk of the output.
+"""The batch work both engines run: adjudicate one partition's claims, and read them back in input order.
 
 A partition is a list of spilled records ``(seq, source, record, claim JSON text)``; ``seq`` is the
 claim's position in the whole input. The claims are read by the contract reader
 (``claim_from_text``) and decided by ``adjudicate_batch`` (the same engine ``hitbenefit adjudicate``
-uses: no rule is copied here). A partition's result is one Arrow table, one row per claim line in
-``seq`` order (``ROW_COLUMNS`` plus the claim's decision JSON on its first line), written as an
-Arrow IPC file. A chunk of the output is the claims with ``seq`` in ``[c * CHUNK, (c + 1) * CHUNK)``,
-taken from every partition's table: so the outputs are in input order and do not depend on the
-engine, the worker count or the partition count.
+uses: no rule is copied here). A finished partition is two files, each claim in ``seq`` order:
+
+* ``p-NNNNN.decisions``: the claims' decision JSON lines (``claims.write_json.decision_json_line``), one after another, then
+  the index: per claim three int64 (``seq``, end of its JSON line, end of its rows);
+* ``p-NNNNN.arrow``: the flat rows (``ROW_COLUMNS``, one per claim line), an Arrow IPC file.
+
+The outputs are then assembled in input order, ``CHUNK`` claims at a time and the chunks in parallel
+(``chunk_pieces``, ``assemble_chunk``), so they do not depend on the engine, the worker count or the
+partition count.
 """
 
 from __future__ import annotations
 
 import os
 import zlib
+from array import array
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, NamedTuple
-
-import orjson
+from typing import Iterable, Iterator, NamedTuple
 
 from hitbenefit.claims.model import Claim, Decision
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_text, forget_remembered, gather
+from hitbenefit.claims.write_json import decision_json_line
 from hitbenefit.engine.tables import Tables
 from hitbenefit.service import adjudicate, collector_paused
 
@@ -30,9 +35,9 @@ ROW_COLUMNS = ("claim_id", "seq", "line", "hcpcs", "status", "claim_status", "ca
                "reasons", "service_date", "month", "mbi", "supplier_npi", "locality", "payer",
                "charge", "allowed", "deductible", "coinsurance", "sequestration", "paid")
 MONEY_COLUMNS = ("charge", "allowed", "deductible", "coinsurance", "sequestration", "paid")
-DECISION = "decision"  # the claim's contract decision JSON line (UTF-8), on the claim's first row (else null)
 CHUNK = 16384  # claims per output chunk (a Parquet row group of about twice as many lines)
-BATCH_ROWS = 128  # rows per record batch of a partition's Arrow file: a chunk reads only the batches it needs
+WRITE_AT_ONCE = 1024  # JSON lines per pwritev (the system's limit, IOV_MAX, is 1024 on Linux)
+ROWS_BATCH = 1024  # rows per record batch of a partition's rows file: a chunk reads only the batches it needs
 
 
 def partition_of(mbi: str, partitions: int) -> int:
@@ -46,7 +51,7 @@ class Record(NamedTuple):
     seq: int
     source: str
     record: int
-    text: str
+    text: bytes | str
 
 
 def schema():
@@ -61,42 +66,34 @@ def schema():
     return pa.schema([(c, types[c]) for c in ROW_COLUMNS])
 
 
-def part_schema():
-    import pyarrow as pa
-
-    return schema().append(pa.field(DECISION, pa.large_binary()))
-
-
-def _exact_number(value):
-    if isinstance(value, Decimal):
-        return orjson.Fragment(str(value))
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def decision_line(decision: Decision) -> bytes:
-    """The contract decision (CONTRACT §2) as one line of compact JSON (UTF-8), money as exact decimal
-    numbers: the same JSON as ``hitbenefit adjudicate --format jsonl``, without its spaces."""
-    return orjson.dumps(decision.to_json(), default=_exact_number, option=orjson.OPT_APPEND_NEWLINE)
-
-
-def _add_rows(columns: list[list], seq: int, claim: Claim, decision: Decision, text: bytes | None) -> None:
-    """Append the decision's flat rows (one per claim line) with the claim's context for analytics."""
+def _add_rows(rows: list[tuple], seq: int, claim: Claim, decision: Decision) -> int:
+    """Append the decision's flat rows (``ROW_COLUMNS``, one per claim line) with the claim's context for
+    analytics; how many rows."""
     by_line = {line.line: line for line in claim.lines}
-    ben, supplier = claim.beneficiary.mbi, claim.supplier.npi
+    claim_id, status, ben, supplier = decision.claim_id, decision.status, claim.beneficiary.mbi, claim.supplier.npi
+    locality, payer = claim.service_locality, claim.payer
     for d in decision.lines:
         line = by_line[d.line]
         day = line.service_date
-        for column, value in zip(columns, (
-                decision.claim_id, seq, d.line, d.hcpcs, d.status, decision.status, d.category, d.visit_type,
-                [r.key for r in d.reasons], day, day.isoformat()[:7], ben, supplier, claim.service_locality,
-                claim.payer, line.charge, d.allowed, d.deductible, d.coinsurance, d.sequestration, d.paid, text)):
-            column.append(value)
-        text = None
+        rows.append((claim_id, seq, d.line, d.hcpcs, d.status, status, d.category, d.visit_type,
+                     [r.key for r in d.reasons], day, day.isoformat()[:7], ben, supplier, locality, payer,
+                     line.charge, d.allowed, d.deductible, d.coinsurance, d.sequestration, d.paid))
+    return len(decision.lines)
 
 
-def adjudicate_records(records: Iterable[Record], tables: Tables):
-    """Read and adjudicate one partition: its line table in ``seq`` order (``part_schema``), or the
-    errors found (every bad record is reported; when there is one, nothing is adjudicated)."""
+class Partition(NamedTuple):
+    """One adjudicated partition: its rows, decision lines, index and claim counts by status."""
+
+    rows: object  # a pyarrow Table (schema())
+    text: bytes  # the decision JSON lines, in seq order
+    index: array  # seq, end of JSON line, end of rows: three int64 per claim
+    claim_status: Counter
+    chunks: list[list[int]]  # [output chunk, first claim, its JSON line's start, its first row] where a chunk starts
+
+
+def adjudicate_records(records: Iterable[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
+    """Read and adjudicate one partition in ``seq`` order, or the errors found (every bad record is
+    reported; when there is one, nothing is adjudicated)."""
     import pyarrow as pa
 
     records = sorted(records, key=lambda r: r.seq)
@@ -109,22 +106,35 @@ def adjudicate_records(records: Iterable[Record], tables: Tables):
         if errors:
             return None, errors
         decisions = adjudicate(claims, tables)
-        columns: list[list] = [[] for _ in range(len(ROW_COLUMNS) + 1)]
-        for rec, claim, decision in zip(records, claims, decisions):
-            _add_rows(columns, rec.seq, claim, decision, decision_line(decision))
+        rows: list[tuple] = []
+        lines: list[bytes] = []
+        index = array("q")
+        chunks: list[list[int]] = []
+        text_end = row_end = 0
+        for i, (rec, claim, decision) in enumerate(zip(records, claims, decisions)):
+            if not chunks or rec.seq // CHUNK != chunks[-1][0]:
+                chunks.append([rec.seq // CHUNK, i, text_end, row_end])
+            line = decision_json_line(decision)
+            lines.append(line)
+            text_end += len(line)
+            row_end += _add_rows(rows, rec.seq, claim, decision)
+            index.extend((rec.seq, text_end, row_end))
+        status = Counter(d.status for d in decisions)
         del claims, decisions
-        part = part_schema()
-        return pa.Table.from_arrays([pa.array(c, type=part.field(i).type) for i, c in enumerate(columns)],
-                                    schema=part), []
+        types = schema()
+        columns = list(zip(*rows)) if rows else [()] * len(ROW_COLUMNS)
+        del rows
+        table = pa.Table.from_arrays([pa.array(c, type=types.field(i).type) for i, c in enumerate(columns)],
+                                     schema=types)
+        return Partition(table, b"".join(lines), index, status, chunks), []
 
 
-def summarize(table) -> dict:
-    """Counts and exact decimal sums of one table of rows (partials add up: see ``output.Summary``)."""
+def summarize(part: Partition) -> dict:
+    """Counts and exact decimal sums of one partition (partials add up: see ``output.Summary``)."""
     import pyarrow.compute as pc
 
-    first = table.filter(pc.is_valid(table[DECISION])) if DECISION in table.column_names else None
-    out: dict = {"claims": first.num_rows if first is not None else 0,
-                 "claim_status": _counts(first["claim_status"]) if first is not None else {},
+    table = part.rows
+    out: dict = {"claims": len(part.index) // 3, "claim_status": dict(part.claim_status),
                  "line_status": _counts(table["status"]),
                  "reasons": _counts(pc.list_flatten(table["reasons"])),
                  "totals": {m: _decimal(pc.sum(table[m])) for m in MONEY_COLUMNS}}
@@ -148,19 +158,118 @@ def _decimal(scalar) -> str:
     return str(value if value is not None else Decimal("0.00"))
 
 
-def write_table(table, path: Path, fsync: bool = True) -> None:
-    """An Arrow IPC file in batches of ``BATCH_ROWS`` rows, written under a temporary name, fsynced, then
-    renamed (atomic on one filesystem)."""
+def partition_paths(parts: Path, p: int) -> tuple[Path, Path]:
+    """A partition's decisions (JSON lines, then index) and rows files."""
+    stem = parts / f"p-{p:05d}"
+    return stem.with_suffix(".decisions"), stem.with_suffix(".arrow")
+
+
+def write_partition(part: Partition, parts: Path, p: int) -> list[int]:
+    """A partition's files, each under a temporary name, then renamed (atomic on one filesystem: a rerun
+    after a kill finds whole files or none); their sizes, which a rerun checks (``partition_sizes``)."""
     import pyarrow as pa
 
-    tmp = path.with_name(path.name + ".tmp")
+    decisions, rows = partition_paths(parts, p)
+    tmp = decisions.with_name(decisions.name + ".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(part.text)
+        part.index.tofile(handle)
+    os.replace(tmp, decisions)
+    tmp = rows.with_name(rows.name + ".tmp")
     with pa.OSFile(str(tmp), "wb") as sink:
+        with pa.ipc.new_file(sink, part.rows.schema) as writer:
+            writer.write_table(part.rows, max_chunksize=ROWS_BATCH)
+    os.replace(tmp, rows)
+    return partition_sizes(parts, p)
+
+
+def partition_sizes(parts: Path, p: int) -> list[int]:
+    """The sizes of a partition's files (-1 for a missing one)."""
+    sizes = []
+    for path in partition_paths(parts, p):
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            sizes.append(-1)
+    return sizes
+
+
+class Piece(NamedTuple):
+    """One partition's share of one output chunk: its claims ``first``-``last`` (exclusive), their JSON
+    lines' bytes ``text_from``-``text_to`` and their rows ``row_from``-``row_to``."""
+
+    partition: int
+    claims: int  # the partition's claim count (its index is the last 24 * claims bytes)
+    first: int
+    last: int
+    text_from: int
+    text_to: int
+    row_from: int
+    row_to: int
+
+
+def assemble_chunk(parts: Path, pieces: list[Piece], jsonl: Path, offset: int, rows_out: Path) -> None:
+    """One output chunk: its claims' JSON lines in ``seq`` order written into ``jsonl`` at ``offset``
+    (the file is already sized; chunks are written in parallel), their rows in the same order into
+    ``rows_out`` (an Arrow IPC file, for the Parquet writer)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: list[tuple] = []
+    batches = []
+    for piece in pieces:
+        decisions, rows = partition_paths(parts, piece.partition)
+        fd = os.open(decisions, os.O_RDONLY)
+        try:
+            data = os.pread(fd, piece.text_to - piece.text_from, piece.text_from)
+            index = array("q", os.pread(fd, 24 * (piece.last - piece.first),
+                                        os.fstat(fd).st_size - 24 * (piece.claims - piece.first)))
+        finally:
+            os.close(fd)
+        start = 0
+        for k in range(0, len(index), 3):
+            end = index[k + 1] - piece.text_from
+            found.append((index[k], data, start, end))
+            start = end
+        with pa.OSFile(str(rows)) as handle:
+            reader = pa.ipc.open_file(handle)
+            for b in range(piece.row_from // ROWS_BATCH, (piece.row_to - 1) // ROWS_BATCH + 1):
+                batch, first = reader.get_batch(b), b * ROWS_BATCH
+                low, high = max(piece.row_from, first) - first, min(piece.row_to, first + batch.num_rows) - first
+                batches.append(batch.slice(low, high - low))
+    found.sort()
+    fd = os.open(jsonl, os.O_WRONLY)
+    try:
+        for i in range(0, len(found), WRITE_AT_ONCE):
+            lines = [memoryview(data)[start:end] for _seq, data, start, end in found[i:i + WRITE_AT_ONCE]]
+            offset += os.pwritev(fd, lines, offset)
+    finally:
+        os.close(fd)
+    table = pa.Table.from_batches(batches, schema=schema())
+    table = table.take(pc.sort_indices(table["seq"]))  # a stable sort: lines keep their order
+    with pa.OSFile(str(rows_out), "wb") as sink:
         with pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=BATCH_ROWS)
-    if fsync:
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
+            writer.write_table(table)
+
+
+def chunk_pieces(markers: list[dict]) -> Iterator[tuple[list[Piece], int]]:
+    """Each output chunk's pieces and JSON bytes, in order, from the finished partitions' markers (each
+    with ``claims``, ``chunks`` as ``Partition.chunks`` and ``end``: claims, text and row totals)."""
+    cursors = [0] * len(markers)
+    chunk = 0
+    total = sum(m["claims"] for m in markers)
+    while chunk * CHUNK < total:
+        pieces, size = [], 0
+        for p, marker in enumerate(markers):
+            starts, k = marker["chunks"], cursors[p]
+            if k < len(starts) and starts[k][0] == chunk:
+                _c, first, text_from, row_from = starts[k]
+                last, text_to, row_to = starts[k + 1][1:] if k + 1 < len(starts) else marker["end"]
+                pieces.append(Piece(p, marker["claims"], first, last, text_from, text_to, row_from, row_to))
+                size += text_to - text_from
+                cursors[p] = k + 1
+        yield pieces, size
+        chunk += 1
 
 
 def read_table(path: Path):
@@ -168,45 +277,3 @@ def read_table(path: Path):
 
     with pa.OSFile(str(path)) as handle:
         return pa.ipc.open_file(handle).read_all()
-
-
-def batch_bounds(table) -> list[list[int]]:
-    """The first and last ``seq`` of each record batch ``write_table`` writes (rows sorted by ``seq``)."""
-    seq = table["seq"].to_pylist()
-    return [[seq[i], seq[min(i + BATCH_ROWS, len(seq)) - 1]] for i in range(0, len(seq), BATCH_ROWS)]
-
-
-def merge_chunk(part_files: list[tuple[Path, list[list[int]]]], chunk: int, out_text: Path, out_rows: Path) -> None:
-    """Chunk ``chunk`` of the outputs from every partition's table (its file and ``batch_bounds``), reading
-    only the record batches that hold the chunk's claims: the decisions' JSON lines, in input order
-    (bytes, straight from the Arrow buffer), and the flat rows (Arrow IPC, no decision column)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    low, high = chunk * CHUNK, (chunk + 1) * CHUNK
-    pieces = []
-    for path, bounds in part_files:
-        wanted = [i for i, (first, last) in enumerate(bounds) if first < high and last >= low]
-        if not wanted:
-            continue
-        with pa.OSFile(str(path)) as handle:
-            reader = pa.ipc.open_file(handle)
-            for i in wanted:
-                batch = reader.get_batch(i)
-                seq = batch.column(1)  # sorted: the chunk's rows are the ones between these two counts
-                start, stop = (pc.sum(pc.less(seq, bound)).as_py() or 0 for bound in (low, high))
-                pieces.append(batch.slice(start, stop - start))
-    if not pieces:
-        table = part_schema().empty_table()
-    else:
-        table = pa.Table.from_batches(pieces).combine_chunks()
-        table = table.take(pc.sort_indices(table["seq"]))  # a stable sort: lines keep their order
-    texts = pc.drop_null(table[DECISION]).combine_chunks()
-    tmp = out_text.with_name(out_text.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        if len(texts):
-            offsets = memoryview(texts.buffers()[1]).cast("q")
-            start, stop = offsets[texts.offset], offsets[texts.offset + len(texts)]
-            handle.write(memoryview(texts.buffers()[2])[start:stop])
-    os.replace(tmp, out_text)
-    write_table(table.drop_columns([DECISION]), out_rows, fsync=False)  # a chunk is remade, never resumed

@@ -1,9 +1,10 @@
 """Stream claim records out of batch inputs: JSON Lines, JSON, Parquet and X12 837P files, or folders.
 
-Each record comes out as ``(source, record number, claim JSON text on one line)``; nothing here
-builds ``Claim`` objects (the partition workers do, in parallel). Memory stays bounded for JSON
-Lines, Parquet and 837P; a JSON document (one object or an array) is read whole, so give big inputs
-as JSON Lines.
+A JSON Lines file (``is_json_lines``) is read as bytes by the spill (``spill._lines``), which notes
+where each record is. Other inputs come out as ``(record number, claim JSON text on one line)``
+(``iter_records``). Nothing here builds ``Claim`` objects (the partition
+workers do, in parallel). Memory stays bounded for JSON Lines, Parquet and 837P; a JSON document (one
+object or an array) is read whole, so give big inputs as JSON Lines.
 
 Parquet layout: one column ``claim`` (string), each value one contract claim as JSON text
 (CONTRACT §1); other columns are ignored. Record numbers are 1-based rows.
@@ -26,7 +27,8 @@ from hitbenefit.claims.write_json import claim_to_json
 from hitbenefit.x12.read_837 import read_837
 from hitbenefit.x12.segments import X12Error
 
-_MBI = re.compile(r'"mbi"\s*:\s*"([^"\\]*)"')
+_MBI = re.compile(rb'"mbi"\s*:\s*"([^"\\]*)"')
+BOM = b"\xef\xbb\xbf"
 CLAIM_COLUMN = "claim"
 
 
@@ -79,88 +81,85 @@ def total_bytes(files: list[InputFile]) -> int:
     return sum(f.path.stat().st_size for f in files)
 
 
-def mbi_of(text: str) -> str | None:
-    """The beneficiary MBI in one claim's JSON text: a fast scan when the key occurs once, else a parse.
-    ``None`` when it cannot be found (the worker's strict reader then says what is wrong)."""
-    if text.count('"mbi"') == 1:
+def mbi_of(text: bytes) -> bytes | None:
+    """The beneficiary MBI (UTF-8, stripped as the claim reader strips it) in one claim's JSON text: a
+    fast scan when the key occurs once, else a parse. ``None`` when it cannot be found (the worker's
+    strict reader then says what is wrong)."""
+    if text.count(b'"mbi"') == 1:
         found = _MBI.search(text)
         if found:
-            return found.group(1).strip()
+            mbi = found.group(1)
+            if mbi.isascii():
+                return mbi.strip()
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
         return None
     ben = value.get("beneficiary") if isinstance(value, dict) else None
     mbi = ben.get("mbi") if isinstance(ben, dict) else None
-    return mbi.strip() if isinstance(mbi, str) else None
+    return mbi.strip().encode("utf-8", "surrogatepass") if isinstance(mbi, str) else None
 
 
 def _dumps(value: Any) -> str:
-    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    return simplejson.dumps(value, use_decimal=True, separators=(",", ":"))
 
 
-class ReadProgress:
-    """Bytes consumed so far, for the progress bar (updated by the readers)."""
+def is_json_lines(f: InputFile) -> bool:
+    """A JSON file whose first non-blank line is a whole JSON object: JSON Lines."""
+    if f.kind != "json":
+        return False
+    with f.path.open("rb") as handle:
+        for raw in handle:
+            first = _strip(raw)
+            if first:
+                break
+        else:
+            return False
+    if not first.startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
 
-    def __init__(self) -> None:
-        self.done = 0
+
+def _strip(raw: bytes) -> bytes:
+    text = raw.strip()
+    while text.startswith(BOM):
+        text = text[3:].strip()
+    return text
 
 
-def iter_records(f: InputFile, progress: ReadProgress, locality: str | None = None) -> Iterator[tuple[int, str]]:
-    """Yield (record number, claim JSON text) from one file; raise ``ClaimInputError``/``X12Error`` for a
-    file-level fault (a record-level fault in JSON Lines is raised at that record)."""
+def iter_records(f: InputFile, locality: str | None = None) -> Iterator[tuple[int, str]]:
+    """Yield (record number, claim JSON text) from a file that is not JSON Lines; raise
+    ``ClaimInputError``/``X12Error`` for a file-level fault."""
     source = str(f.path)
     if f.kind == "parquet":
-        yield from _parquet(f.path, source, progress)
+        yield from _parquet(f.path, source)
     elif f.kind == "x12":
         with f.path.open("rb") as handle:
             for number, claim in enumerate(read_837(handle, source, locality), start=1):
-                progress.done = handle.tell()
                 yield number, _dumps(claim_json(claim))
     else:
-        yield from _json(f.path, source, progress)
+        yield from _json(f.path, source)
 
 
-def _json(path: Path, source: str, progress: ReadProgress) -> Iterator[tuple[int, str]]:
+def _json(path: Path, source: str) -> Iterator[tuple[int, str]]:
+    """A JSON document: one claim object or an array of them."""
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first = ""
-        for raw in handle:
-            if raw.strip():
-                first = raw
-                break
-        if not first:
-            raise ClaimInputError("no claims: the input is empty", source)
-        one_line = False
-        if first.lstrip().startswith("{"):
-            try:
-                one_line = isinstance(json.loads(first), dict)
-            except ValueError:
-                one_line = False
-        if one_line:  # JSON Lines: streamed, record number = line number
-            handle.seek(0)
-            base = 0
-            for number, raw in enumerate(handle, start=1):
-                base += len(raw)
-                if number % 256 == 0:
-                    progress.done = base
-                text = raw.strip()
-                if text:
-                    yield number, text.lstrip("\ufeff")
-            progress.done = base
-            return
-        handle.seek(0)
         text = handle.read()
+    if not text.strip():
+        raise ClaimInputError("no claims: the input is empty", source)
     try:
         whole = json.loads(text.lstrip("\ufeff"), parse_float=Decimal)
     except (ValueError, RecursionError) as exc:
         raise ClaimInputError(f"not valid JSON ({exc})", source) from None
-    progress.done = len(text)
     items = whole if isinstance(whole, list) else [whole]
     for number, item in enumerate(items, start=1):
         yield number, _dumps(item)
 
 
-def _parquet(path: Path, source: str, progress: ReadProgress) -> Iterator[tuple[int, str]]:
+def _parquet(path: Path, source: str) -> Iterator[tuple[int, str]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is a batch dependency
@@ -172,7 +171,6 @@ def _parquet(path: Path, source: str, progress: ReadProgress) -> Iterator[tuple[
     if CLAIM_COLUMN not in handle.schema_arrow.names:
         raise ClaimInputError(f"Parquet input needs a string column {CLAIM_COLUMN!r} holding claim JSON; "
                               f"found {', '.join(handle.schema_arrow.names)}", source)
-    size, rows = path.stat().st_size, max(1, handle.metadata.num_rows)
     number = 0
     for batch in handle.iter_batches(batch_size=8192, columns=[CLAIM_COLUMN]):
         for value in batch.column(0).to_pylist():
@@ -181,11 +179,10 @@ def _parquet(path: Path, source: str, progress: ReadProgress) -> Iterator[tuple[
                 raise ClaimInputError(f"column {CLAIM_COLUMN!r} must hold claim JSON text, found "
                                       f"{type(value).__name__}", source, number)
             yield number, value.replace("\n", " ").replace("\r", " ")
-        progress.done = size * number // rows
 
 
 claim_json = claim_to_json
 
 
-__all__ = ["InputFile", "ReadProgress", "expand_inputs", "fingerprint", "iter_records", "mbi_of", "claim_json",
-           "X12Error", "os"]
+__all__ = ["InputFile", "expand_inputs", "fingerprint", "is_json_lines", "iter_records",
+           "mbi_of", "claim_json", "X12Error", "os"]

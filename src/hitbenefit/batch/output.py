@@ -1,8 +1,8 @@
 """Assemble the batch outputs from the merged chunks, with bounded memory.
 
-Each chunk (``core.merge_chunk``) holds the decisions of ``core.CHUNK`` consecutive input claims:
-``decisions.jsonl`` is their JSON lines one chunk after another, ``decisions.parquet`` one row group
-per chunk. The summary (``summary.json``, ``summary.html``) adds up the partitions' partial counts
+The finished partitions are read chunk by chunk in input order (``core.CHUNK`` consecutive input
+claims a chunk, the chunks in parallel): ``decisions.jsonl`` is their JSON lines, ``decisions.parquet``
+one row group per chunk. The summary (``summary.json``, ``summary.html``) adds up the partitions' partial counts
 and exact decimal sums (``core.summarize``); money is ``Decimal`` from exact strings, never float.
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 from hitbenefit.batch import charts
-from hitbenefit.batch.core import MONEY_COLUMNS, read_table, schema
+from hitbenefit.batch.core import MONEY_COLUMNS, assemble_chunk, chunk_pieces, read_table, schema
 
 ZERO = Decimal("0.00")
 
@@ -80,23 +79,38 @@ class Summary:
         return charts.page("Batch adjudication summary", "".join(body))
 
 
-def assemble(chunks: list[tuple[Path, Path]], summary: Summary, out: Path, tick=lambda n: None) -> None:
-    """Write the final files from the chunks (text, rows) in order, under temporary names, then rename."""
+def assemble(parts: Path, markers: list[dict], summary: Summary, out: Path, imap, tick=lambda n: None) -> None:
+    """Write the final files from the finished partitions (``markers``: their ``.done`` contents):
+    ``decisions.jsonl`` sized first, then its chunks written in place in parallel by ``imap`` (an
+    ordered map, e.g. a pool's) with ``core.assemble_chunk``; their rows go to ``decisions.parquet`` in
+    order, one row group a chunk. Under temporary names, then renamed."""
     import pyarrow.parquet as pq
 
     tmp = {name: out / f".{name}.tmp" for name in ("decisions.jsonl", "decisions.parquet", "summary.json",
                                                    "summary.html")}
-    rows_schema = schema()
-    with tmp["decisions.jsonl"].open("wb") as jsonl, \
-            pq.ParquetWriter(tmp["decisions.parquet"], rows_schema, compression="zstd") as writer:
-        for text, rows in chunks:
-            with text.open("rb") as handle:
-                shutil.copyfileobj(handle, jsonl, 1 << 20)
-            table = read_table(rows)
+    chunks = parts.parent / "chunks"
+    chunks.mkdir(exist_ok=True)
+    jobs, offset = [], 0
+    for c, (pieces, size) in enumerate(chunk_pieces(markers)):
+        jobs.append((str(parts), pieces, str(tmp["decisions.jsonl"]), offset, str(chunks / f"c-{c:05d}.arrow")))
+        offset += size
+    with tmp["decisions.jsonl"].open("wb") as jsonl:
+        jsonl.truncate(offset)
+    with pq.ParquetWriter(tmp["decisions.parquet"], schema(), compression="zstd") as writer:
+        for rows in imap(_assemble_star, jobs):
+            table = read_table(Path(rows))
             if table.num_rows:
                 writer.write_table(table, row_group_size=table.num_rows)
-                tick(table.num_rows)
+            os.unlink(rows)
+            tick(1)
     tmp["summary.json"].write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     tmp["summary.html"].write_text(summary.to_html(), "utf-8")
     for name, path in tmp.items():
+        (out / name).unlink(missing_ok=True)  # renaming over an old file would make ext4 flush the new one first
         os.replace(path, out / name)
+
+
+def _assemble_star(job) -> str:
+    parts, pieces, jsonl, offset, rows = job
+    assemble_chunk(Path(parts), pieces, Path(jsonl), offset, Path(rows))
+    return rows

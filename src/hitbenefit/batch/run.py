@@ -1,12 +1,12 @@
-"""Run a batch: spill the inputs by beneficiary, adjudicate partition by partition, merge by chunk.
+"""Run a batch: spill the inputs by beneficiary, adjudicate partition by partition, assemble in input order.
 
 Working files live in ``OUT/_work``: ``manifest.json`` (what the run is over), ``spill/`` (the input
-records by partition, ``spill.done`` when complete), ``parts/`` (one Arrow file per finished
-partition, written under a temporary name, renamed, then marked ``.done`` with its partial summary),
-``chunks/`` (the merged output, ``core.CHUNK`` claims a chunk). Rerunning the same command after a
-kill reuses the spill and skips every partition marked done; the final files are byte-identical to
-an uninterrupted run because the outputs do not depend on which run produced a partition, nor on the
-partition or worker count (they are in input order).
+records by partition, ``spill.done`` when complete), ``parts/`` (the files of each finished partition,
+``core.write_partition``, then marked ``.done`` with its partial summary). The final files are then
+assembled in input order (``output.assemble``). Rerunning the same command after a kill reuses the
+spill and skips every partition marked done; the final files are byte-identical to an uninterrupted
+run because the outputs do not depend on which run produced a partition, nor on the partition or
+worker count (they are in input order).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from hitbenefit.batch.core import CHUNK, adjudicate_records, batch_bounds, merge_chunk, summarize, write_table
-from hitbenefit.batch.inputs import ReadProgress, expand_inputs, fingerprint, total_bytes
+from hitbenefit.batch.core import CHUNK, adjudicate_records, partition_sizes, summarize, write_partition
+from hitbenefit.batch.inputs import expand_inputs, fingerprint, total_bytes
 from hitbenefit.batch.output import Summary, assemble
-from hitbenefit.batch.spill import read_spill, spill, spill_path
+from hitbenefit.batch.spill import Spilled, combine, read_spill, segments, spill_segment
 from hitbenefit.claims.read_json import ClaimInputError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 BYTES_PER_PARTITION = 8 << 20  # about 7,000 synthetic claims: a partition must fit in memory
 MAX_PARTITIONS = 4096
 
@@ -91,14 +91,6 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(tmp, path)
 
 
-def part_path(parts: Path, p: int) -> Path:
-    return parts / f"p-{p:05d}.arrow"
-
-
-def chunk_paths(work: Path, c: int) -> tuple[Path, Path]:
-    return work / "chunks" / f"c-{c:05d}.jsonl", work / "chunks" / f"c-{c:05d}.arrow"
-
-
 def done_path(parts: Path, p: int) -> Path:
     return parts / f"p-{p:05d}.done"
 
@@ -110,8 +102,11 @@ _TABLES = None
 def _init_worker(options: TableOptions) -> None:
     import gc
 
+    import pyarrow as pa
+
     global _TABLES
     _TABLES = options.load()
+    pa.array([0])  # pyarrow's first conversion imports what it needs (pandas, when installed): done here, once
     gc.freeze()  # the tables live as long as the worker: the collector need not scan them
 
 
@@ -123,25 +118,20 @@ def worker_tables(options: TableOptions):
 
 def process_partition(work: str, p: int, sources: list[str], options: TableOptions | None = None
                       ) -> tuple[int, int, list[str], float]:
-    """Adjudicate partition ``p`` from its spill file; write its table, then its marker (with its summary)."""
+    """Adjudicate partition ``p`` from its spill file; write its files, then its marker (with its summary)."""
     work_dir = Path(work)
-    records = read_spill(spill_path(work_dir / "spill", p), sources)
-    table, errors = adjudicate_records(records, worker_tables(options or TableOptions()))
+    try:
+        records = read_spill(work_dir / "spill", p, sources, _read_json(work_dir / "spill.done")["segments"])
+    except ClaimInputError as exc:
+        return p, 0, [str(exc)], peak_mb()
+    part, errors = adjudicate_records(records, worker_tables(options or TableOptions()))
     if errors:
         return p, len(records), [str(e) for e in errors[:20]], peak_mb()
     parts = work_dir / "parts"
-    write_table(table, part_path(parts, p))
-    _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(table),
-                                      "batches": batch_bounds(table)})
+    sizes = write_partition(part, parts, p)
+    _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(part), "chunks": part.chunks,
+                                      "end": [len(records), len(part.text), part.rows.num_rows], "sizes": sizes})
     return p, len(records), [], peak_mb()
-
-
-def process_chunk(work: str, partitions: int, c: int) -> float:
-    """Merge output chunk ``c`` from every partition's table; this worker's peak memory so far."""
-    parts = Path(work) / "parts"
-    merge_chunk([(part_path(parts, p), _read_json(done_path(parts, p))["batches"]) for p in range(partitions)], c,
-                *chunk_paths(Path(work), c))
-    return peak_mb()
 
 
 def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None, engine: str = "local",
@@ -179,71 +169,64 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
     _write_json(work / "manifest.json", manifest)
     phases: dict[str, float] = {}
     parts = work / "parts"
-    pending = [p for p in range(partitions) if not done_path(parts, p).exists()]
+    pending = [p for p in range(partitions) if not _finished(parts, p)]
 
-    # 1. spill (skipped when already complete, or when no partition is left to do)
-    spill_dir, spill_done = work / "spill", work / "spill.done"
-    counts = None
-    if pending and not spill_done.exists():
-        t = time.perf_counter()
-        if spill_dir.exists():
-            shutil.rmtree(spill_dir)
-        progress = ReadProgress()
-        rep.phase("Reading inputs (bytes)", nbytes)
-        counts, errors = spill(files, spill_dir, partitions, locality, progress,
-                               tick=lambda: rep.update(progress.done))
-        rep.update(nbytes)
-        rep.done()
-        if errors:
-            raise BatchError(errors)
-        _write_json(spill_done, {"counts": counts})
-        phases["read+spill"] = time.perf_counter() - t
-    if pending:
-        counts = _read_json(spill_done)["counts"]
-    # 2. adjudicate every unfinished partition, then merge the output chunks
-    skipped = partitions - len(pending)
-    t = time.perf_counter()
-    if pending:
-        total = sum(counts)
-        rep.phase("Adjudicating claims", total)
-        rep.advance(total - sum(counts[p] for p in pending))
     peaks = [0.0]
-    chunks_of = lambda: -(-sum(_read_json(done_path(parts, p))["claims"] for p in range(partitions)) // CHUNK)  # noqa: E731
-    if engine == "spark":
-        from hitbenefit.batch.spark import run_spark
-
+    with _LocalPool(workers, tables) as pool:  # its workers start while the inputs are read
+        # 1. spill (skipped when already complete, or when no partition is left to do)
+        spill_dir, spill_done = work / "spill", work / "spill.done"
+        counts = None
+        if pending and not spill_done.exists():
+            t = time.perf_counter()
+            if spill_dir.exists():
+                shutil.rmtree(spill_dir)
+            spill_dir.mkdir(parents=True)
+            segs = segments(files)
+            rep.phase("Reading inputs (bytes)", nbytes)
+            results: list[Spilled | None] = [None] * len(segs)
+            jobs = [(str(spill_dir), partitions, seg, files[seg.source], locality) for seg in segs]
+            for seg, result in pool.imap_unordered(_spill_star, jobs):
+                results[seg.number] = result
+                rep.advance(result.size)
+            rep.done()
+            counts, bases, errors = combine(segs, results, files)
+            if errors:
+                raise BatchError(errors)
+            _write_json(spill_done, {"counts": counts, "segments": bases})
+            phases["read+spill"] = time.perf_counter() - t
         if pending:
+            counts = _read_json(spill_done)["counts"]
+        # 2. adjudicate every unfinished partition
+        skipped = partitions - len(pending)
+        t = time.perf_counter()
+        if pending:
+            total = sum(counts)
+            rep.phase("Adjudicating claims", total)
+            rep.advance(total - sum(counts[p] for p in pending))
+        if pending and engine == "spark":
+            from hitbenefit.batch.spark import run_spark
+
             peaks.append(run_spark(work, pending, manifest["sources"], tables, rep, counts, master=spark_master))
             rep.done()
+        elif pending:
+            errors: list[str] = []
+            _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, manifest["sources"])
+                                                           for p in sorted(pending, key=lambda p: -counts[p])]),
+                     rep, errors, after_partition)
+            rep.done()
+            if errors:
+                raise BatchError(errors)
         phases["adjudicate"] = time.perf_counter() - t
-        t = time.perf_counter()
-        chunks = chunks_of()
-        peaks.append(run_spark_chunks(work, partitions, chunks, master=spark_master))
-    else:
-        with _LocalPool(workers, tables) as pool:
-            if pending:
-                errors: list[str] = []
-                _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, manifest["sources"])
-                                                               for p in sorted(pending, key=lambda p: -counts[p])]),
-                         rep, errors, after_partition)
-                rep.done()
-                if errors:
-                    raise BatchError(errors)
-            phases["adjudicate"] = time.perf_counter() - t
-            t = time.perf_counter()
-            chunks = chunks_of()
-            (work / "chunks").mkdir(exist_ok=True)
-            peaks.extend(pool.imap_unordered(_chunk_star, [(str(work), partitions, c) for c in range(chunks)]))
-    phases["merge"] = time.perf_counter() - t
 
-    # 3. assemble the final files
-    t = time.perf_counter()
-    summary = Summary()
-    for p in range(partitions):
-        summary.add(_read_json(done_path(parts, p))["summary"])
-    rep.phase("Writing outputs", chunks)
-    assemble([chunk_paths(work, c) for c in range(chunks)], summary, out, tick=lambda n: rep.advance(1))
-    rep.done()
+        # 3. assemble the final files, in input order (the chunks in parallel, on this machine)
+        t = time.perf_counter()
+        summary = Summary()
+        markers = [_read_json(done_path(parts, p)) for p in range(partitions)]
+        for marker in markers:
+            summary.add(marker.pop("summary"))
+        rep.phase("Writing outputs", -(-summary.claims // CHUNK))
+        assemble(parts, markers, summary, out, pool.imap, tick=rep.advance)
+        rep.done()
     phases["write"] = time.perf_counter() - t
     total = summary.claims
     manifest["claims"] = total
@@ -255,13 +238,6 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
         spill_done.unlink(missing_ok=True)
     return BatchResult(out, total, partitions, skipped, time.perf_counter() - started, phases,
                        peak_mb=max(*peaks, peak_mb()))
-
-
-def run_spark_chunks(work: Path, partitions: int, chunks: int, master: str) -> float:
-    from hitbenefit.batch.spark import run_spark_chunks as run
-
-    (work / "chunks").mkdir(exist_ok=True)
-    return run(work, partitions, chunks, master)
 
 
 class _LocalPool:
@@ -277,8 +253,6 @@ class _LocalPool:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["hitbenefit.batch.run", "pyarrow", "orjson"])
             self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.tables,))
-        else:
-            _init_worker(self.tables)
         return self
 
     def imap_unordered(self, fn, items):
@@ -286,18 +260,24 @@ class _LocalPool:
             return map(fn, items)
         return self.pool.imap_unordered(fn, items)
 
+    def imap(self, fn, items):
+        """In order, each result as soon as it and those before it are done."""
+        if self.pool is None:
+            return map(fn, items)
+        return self.pool.imap(fn, items)
+
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
 
 
+def _spill_star(args):
+    return args[2], spill_segment(*args)
+
+
 def _process_star(args):
     return process_partition(*args)
-
-
-def _chunk_star(args):
-    return process_chunk(*args)
 
 
 def _collect(peaks: list[float], results, rep: Reporter, errors: list[str], after_partition) -> None:
@@ -307,6 +287,13 @@ def _collect(peaks: list[float], results, rep: Reporter, errors: list[str], afte
         rep.advance(n)
         if after_partition is not None and not errs:
             after_partition(p)
+
+
+def _finished(parts: Path, p: int) -> bool:
+    """Partition ``p`` is marked done and its files are whole (the files are not fsynced: after a crash
+    of the machine, not just of the run, a partition whose files came back short is done again)."""
+    marker = _read_json(done_path(parts, p))
+    return marker is not None and marker.get("sizes") == partition_sizes(parts, p)
 
 
 def _read_json(path: Path) -> dict | None:

@@ -3,10 +3,10 @@
 The driver spills the inputs exactly as the local engine does. Spark then runs one task per
 partition (an RDD of partition numbers, ``mapPartitions``): the task reads that partition's spill
 file (the claims' raw JSON lines, grouped by beneficiary), adjudicates them with
-``run.process_partition`` and writes the partition's Arrow table next to it, exactly as a local
-worker does; a second stage merges the output chunks the same way. No claim is turned into a Spark
-row: Spark ships partition numbers and error messages, the data stays in Arrow and JSON text, and
-every output byte is shared with the local engine. PySpark is optional: without it,
+``run.process_partition`` and writes the partition's files next to it, exactly as a local worker
+does; the driver then assembles the outputs as the local engine does. No claim is turned into a
+Spark row: Spark ships partition numbers and error messages, the data stays in Arrow and JSON text,
+and every output byte is shared with the local engine. PySpark is optional: without it,
 ``--engine spark`` stops with a clear message. The work folder must be on a filesystem every
 executor can read and write (always true for ``local[N]``).
 """
@@ -68,14 +68,3 @@ def run_spark(work: Path, pending: list[int], sources: list[str], tables, rep, c
     if errors:
         raise BatchError(errors[:20])
     return peak
-
-
-def run_spark_chunks(work: Path, partitions: int, chunks: int, master: str = "local[2]") -> float:
-    """Merge the output chunks as Spark tasks; the Python workers' peak memory (MB)."""
-    from hitbenefit.batch.run import _chunk_star
-
-    if not chunks:
-        return 0.0
-    sc = spark_session(master).sparkContext
-    folder = str(work)
-    return max(sc.parallelize(range(chunks), chunks).map(lambda c: _chunk_star((folder, partitions, c))).collect())

@@ -76,20 +76,11 @@ class ClaimsHistory:
     def __init__(self) -> None:
         self._by_mbi: dict[str, BeneficiaryHistory] = {}
 
-    def of(self, mbi: str) -> BeneficiaryHistory:
-        """The history of ``mbi`` (an empty one, not stored, when there is none yet)."""
-        return self._by_mbi.get(mbi, EMPTY_HISTORY)
-
     def for_update(self, mbi: str) -> BeneficiaryHistory:
         found = self._by_mbi.get(mbi)
         if found is None:
             found = self._by_mbi[mbi] = BeneficiaryHistory()
         return found
-
-    def forget_before(self, mbi: str, day: date) -> None:
-        found = self._by_mbi.get(mbi)
-        if found is not None:
-            found.forget_before(day)
 
     def forget_all_before(self, day: date) -> None:
         """Trim every beneficiary's history to ``day``, dropping those left empty."""

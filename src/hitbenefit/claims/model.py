@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +200,7 @@ class Decision:
     totals: dict[str, Decimal]
     rates: dict[str, Any] | None
 
-    def to_json(self) -> dict:
-        return {"claim_id": self.claim_id, "status": self.status, "lines": [line.to_json() for line in self.lines],
+    def to_json(self, line_json: Callable[[LineDecision], Any] = LineDecision.to_json) -> dict:
+        """The contract decision (CONTRACT §2); ``line_json`` writes each line (a serializer may pass its own)."""
+        return {"claim_id": self.claim_id, "status": self.status, "lines": [line_json(line) for line in self.lines],
                 "totals": dict(self.totals), "rates": self.rates}

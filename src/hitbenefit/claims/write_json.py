@@ -1,7 +1,8 @@
-"""A parsed claim written back as the contract's claim JSON (CONTRACT §1), every field written out.
+"""A parsed claim written back as the contract's claim JSON (CONTRACT §1), every field written out,
+and a decision as one line of compact decision JSON (CONTRACT §2).
 
-Used wherever a claim read from X12 or FHIR must travel as contract JSON (the store's canonical
-body, batch spill files).
+Claims travel as contract JSON wherever one read from X12 or FHIR must (the store's canonical body,
+batch spill files); decision lines are the batch's ``decisions.jsonl``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from hitbenefit.claims.model import Claim, Period
+import orjson
+
+from hitbenefit.claims.model import Claim, Decision, LineDecision, Period
 from hitbenefit.money import CENT
 
 
@@ -66,3 +69,40 @@ def claim_to_json(claim: Claim) -> dict[str, Any]:
     if claim.extra is not None:
         out["extra"] = claim.extra
     return out
+
+
+def _exact_number(value: Any) -> orjson.Fragment:
+    """Money as its exact decimal text (196.10 stays 196.10), never a float."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_LINES: dict[tuple, tuple[orjson.Fragment, tuple]] = {}
+
+
+def _line_json(line: LineDecision) -> orjson.Fragment:
+    """``line.to_json()`` as compact JSON, remembered: lines repeat (the same payment, the same reasons).
+
+    The key holds everything ``to_json`` reads: the plain fields by value, the amounts, the payment
+    and the reasons (all immutable) by identity, kept alive by the entry so no other object takes
+    their ids while it lasts."""
+    reasons = line.reasons
+    key = (line.line, line.hcpcs, line.status, line.category, line.visit_type, line.kind, line.drug_name,
+           id(line.payment), id(line.allowed), id(line.deductible), id(line.coinsurance), id(line.sequestration),
+           id(line.paid), *map(id, reasons))
+    known = _LINES.get(key)
+    if known is None:
+        if len(_LINES) > 4096:
+            _LINES.clear()
+        known = _LINES[key] = (
+            orjson.Fragment(orjson.dumps(line.to_json(), default=_exact_number)),
+            (line.payment, line.allowed, line.deductible, line.coinsurance, line.sequestration, line.paid, *reasons))
+    return known[0]
+
+
+def decision_json_line(decision: Decision) -> bytes:
+    """The contract decision as one line of compact JSON (UTF-8, newline-terminated), money as exact
+    decimal numbers: ``decision.to_json()`` as ``hitbenefit adjudicate --format jsonl`` writes it,
+    without the spaces between tokens."""
+    return orjson.dumps(decision.to_json(_line_json), default=_exact_number, option=orjson.OPT_APPEND_NEWLINE)

@@ -16,7 +16,7 @@ from hitbenefit.claims.model import OTHER, VISIT, Claim, ClaimLine, Decision, Li
 from hitbenefit.engine.payment import price_line, unpaid
 from hitbenefit.engine.tables import Tables
 from hitbenefit.money import ZERO
-from hitbenefit.parameters.model import GCode, Parameters
+from hitbenefit.parameters.model import GCode, Parameters, ReasonSpec
 from hitbenefit.rates.model import RateTable
 from hitbenefit.rules.catalogue import BENEFIT_START_RULE, DRUG_CODE_RULE, DRUG_RULES, OTHER_RULES, VISIT_RULES
 from hitbenefit.rules.cite import RuleInfo
@@ -28,15 +28,27 @@ _SEVERITY = {"rejected": 3, "denied": 2, "informational": 1, "warning": 0}
 _STATUS_OF = {3: REJECTED, 2: DENIED}
 
 
+_REASONS: dict[tuple[str, str], tuple[ReasonSpec, Reason]] = {}
+
+
 def _reason(params: Parameters, key: str, detail: str) -> Reason:
-    """The contract's reason for ``key``, its message completed with what this line shows."""
+    """The contract's reason for ``key``, its message completed with what this line shows (the same
+    spec and detail give the same immutable reason, remembered)."""
     spec = params.reasons[key]
-    return Reason(key, spec.outcome, spec.group, spec.carc, spec.rarc,
-                  f"{spec.message} {detail}" if detail else spec.message, spec.citations)
+    known = _REASONS.get((key, detail))
+    if known is None or known[0] is not spec:
+        if len(_REASONS) > 4096:
+            _REASONS.clear()
+        known = _REASONS[key, detail] = (spec, Reason(key, spec.outcome, spec.group, spec.carc, spec.rarc,
+                                                      f"{spec.message} {detail}" if detail else spec.message,
+                                                      spec.citations))
+    return known[1]
 
 
 def _status(reasons: list[Reason], default: str) -> str:
     """The worst outcome among the reasons (rejected > denied), or ``default`` (CONTRACT §3)."""
+    if not reasons:
+        return default
     worst = 0
     for reason in reasons:
         severity = _SEVERITY[reason.outcome]
@@ -56,8 +68,10 @@ def _check_drug(line: ClaimLine, kind: str, params: Parameters) -> tuple[DrugLin
             found = check(drug, params)
             if found:
                 reasons.append(_reason(params, *found))
-    drug.failed = tuple(r.key for r in reasons if r.outcome in ("rejected", "denied"))
-    decision = LineDecision(line.line, line.hcpcs, _status(reasons, INFORMATIONAL), drug.category, None,
+    status = _status(reasons, INFORMATIONAL)
+    if status != INFORMATIONAL:
+        drug.failed = tuple([r.key for r in reasons if r.outcome in ("rejected", "denied")])
+    decision = LineDecision(line.line, line.hcpcs, status, drug.category, None,
                             ZERO, ZERO, ZERO, ZERO, ZERO, reasons, kind, line.drug_name)
     return drug, decision
 
@@ -84,7 +98,7 @@ def _check_visit(visit: VisitLine, params: Parameters) -> LineDecision:
             if found:
                 reasons.append(_reason(params, *found))
     return LineDecision(line.line, line.hcpcs, _status(reasons, PAID), gcode.category, gcode.visit_type,
-                        reasons=reasons, kind=VISIT)
+                        None, None, None, None, None, reasons, VISIT)
 
 
 def all_rules() -> list[RuleInfo]:
@@ -98,12 +112,13 @@ def claim_status(visit_decisions: Sequence[LineDecision], all_lines: Sequence[Li
     G-code line pays nothing: rejected if a line is rejected, else denied."""
     if not visit_decisions:
         return REJECTED if any(d.status == REJECTED for d in all_lines) else DENIED
-    paid = sum(1 for d in visit_decisions if d.status == PAID)
-    if paid == len(visit_decisions):
+    statuses = [d.status for d in visit_decisions]
+    paid = statuses.count(PAID)
+    if paid == len(statuses):
         return PAID
     if paid:
         return "partial"
-    return REJECTED if all(d.status == REJECTED for d in visit_decisions) else DENIED
+    return REJECTED if statuses.count(REJECTED) == len(statuses) else DENIED
 
 
 def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) -> Decision:
@@ -189,7 +204,7 @@ def _totals(claim: Claim, decisions: list[LineDecision]) -> dict[str, Decimal]:
     for line in claim.lines:
         charge += line.charge
     for d in decisions:
-        if d.allowed is not None:
+        if d.payment is not None:  # a line not priced adds nothing: its amounts are 0.00 or null
             allowed += d.allowed
             paid += d.paid
             patient += d.deductible + d.coinsurance
@@ -209,7 +224,8 @@ def record(claim: Claim, decision: Decision, history: BeneficiaryHistory, params
 
 def contract_order(claims: Sequence[Claim]) -> list[int]:
     """Indexes of ``claims`` in batch order: earliest service date, ties by claim_id (CONTRACT §5)."""
-    return sorted(range(len(claims)), key=lambda i: (claims[i].earliest_service_date, claims[i].claim_id))
+    keys = [(claim.earliest_service_date, claim.claim_id) for claim in claims]
+    return sorted(range(len(keys)), key=keys.__getitem__)
 
 
 def adjudicate_batch(claims: Sequence[Claim], tables: Tables, prior: Sequence[Claim] = (),
@@ -243,8 +259,8 @@ def longest_lookback_days(params: Parameters) -> int:
 
 
 def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables, keep: timedelta) -> Decision:
-    mbi = claim.beneficiary.mbi
-    history.forget_before(mbi, claim.earliest_service_date - keep)
-    decision = adjudicate_claim(claim, history.of(mbi), tables)
-    record(claim, decision, history.for_update(mbi), tables.params)
+    beneficiary = history.for_update(claim.beneficiary.mbi)
+    beneficiary.forget_before(claim.earliest_service_date - keep)
+    decision = adjudicate_claim(claim, beneficiary, tables)
+    record(claim, decision, beneficiary, tables.params)
     return decision

@@ -34,6 +34,15 @@ class Payment:
     paid: Decimal
 
     def explain(self) -> list[str]:
+        """Each step in words (remembered by identity: a payment never changes)."""
+        known = _EXPLAINED.get(id(self))
+        if known is None or known[0] is not self:
+            if len(_EXPLAINED) > 4096:
+                _EXPLAINED.clear()
+            known = _EXPLAINED[id(self)] = (self, tuple(self._steps()))
+        return list(known[1])
+
+    def _steps(self) -> list[str]:
         day = self.quote.table.year
         dollars = _dollars
         if self.deductible_owed is None:
@@ -65,7 +74,9 @@ def _dollars(amount: Decimal | None) -> str:
     return dollars(amount)
 
 
+_EXPLAINED: dict[int, tuple[Payment, tuple[str, ...]]] = {}
 _QUOTES: dict[int, tuple[RateQuote, str]] = {}
+_PAYMENTS: dict[tuple, Payment] = {}
 
 
 def _quote_text(quote: RateQuote) -> str:
@@ -82,23 +93,38 @@ def _quote_text(quote: RateQuote) -> str:
       cites=("FAQ 19", "FAQ 25", "42 CFR 414.1550", "SSA §1833(a)(1)(BB)", "SSA §1834(u)(1)", "CONTRACT §4"))
 def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deductible_left: Decimal,
                deductible_known: bool, params: Parameters) -> Decimal:
-    """Pay 80% of the lesser of charge and rate after the deductible, less sequestration, once per day."""
+    """Pay 80% of the lesser of charge and rate after the deductible, less sequestration, once per day.
+
+    The payment is remembered: its key holds every input, the amounts by their exact text, the quote
+    and the day's rates by identity (the payment keeps them alive, so no other object takes their ids)."""
     day = line.service_date
-    allowed = min(line.charge, quote.amount)
-    deductible = min(deductible_left, allowed)
     coinsurance_rate = params.value("coinsurance_rate", day)
+    sequestration_rate = params.value("sequestration_rate", day)
+    annual = params.entry("part_b_deductible", day) if deductible_known else None
+    key = (id(quote), str(line.charge), str(deductible_left), deductible_known,
+           id(coinsurance_rate), id(sequestration_rate), id(annual))
+    payment = _PAYMENTS.get(key)
+    if payment is None:
+        if len(_PAYMENTS) > 4096:
+            _PAYMENTS.clear()
+        payment = _PAYMENTS[key] = _payment(quote, line.charge, deductible_left, deductible_known, annual,
+                                            coinsurance_rate, sequestration_rate)
+    decision.payment = payment
+    decision.allowed, decision.deductible, decision.coinsurance = payment.allowed, payment.deductible, payment.coinsurance
+    decision.sequestration, decision.paid = payment.sequestration, payment.paid
+    return deductible_left - payment.deductible
+
+
+def _payment(quote: RateQuote, charge: Decimal, deductible_left: Decimal, deductible_known: bool,
+             annual: DatedValue | None, coinsurance_rate: Decimal, sequestration_rate: Decimal) -> Payment:
+    """The arithmetic of CONTRACT §4."""
+    allowed = min(charge, quote.amount)
+    deductible = min(deductible_left, allowed)
     coinsurance = to_cents(coinsurance_rate * (allowed - deductible))
     medicare = allowed - deductible - coinsurance
-    sequestration_rate = params.value("sequestration_rate", day)
     sequestration = to_cents(sequestration_rate * medicare)
-    paid = medicare - sequestration
-    decision.payment = Payment(
-        quote, line.charge, allowed, deductible_left if deductible_known else None,
-        params.entry("part_b_deductible", day) if deductible_known else None, deductible,
-        coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, paid)
-    decision.allowed, decision.deductible, decision.coinsurance = allowed, deductible, coinsurance
-    decision.sequestration, decision.paid = sequestration, paid
-    return deductible_left - deductible
+    return Payment(quote, charge, allowed, deductible_left if deductible_known else None, annual, deductible,
+                   coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, medicare - sequestration)
 
 
 def unpaid(decision: LineDecision) -> None:

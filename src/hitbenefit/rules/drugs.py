@@ -116,7 +116,7 @@ def qualifying_drug(v: VisitLine) -> Finding | None:
     """A home infusion drug of the G-code's category is billed with the visit or in the 30 days before it."""
     category, day = v.gcode.category, v.day
     first = day - v.params.days("drug_window_days", day)
-    if v.lookback.drug_between(category, first, day) is not None:
+    if v.lookback.has_drug_between(category, first, day):
         return None
     nearby = [d for d in v.facts.drugs if first <= d.line.service_date <= day]
     same = [d for d in nearby if d.category == category and d.failed]

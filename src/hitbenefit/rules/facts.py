@@ -57,12 +57,12 @@ class Lookback:
     def has_category_day(self, day: date, category: int) -> bool:
         return (day, category) in self.category_days or self.history.has_category_day(day, category)
 
-    def drug_between(self, category: int, first: date, last: date) -> date | None:
-        found = self.history.drug_between(category, first, last)
+    def has_drug_between(self, category: int, first: date, last: date) -> bool:
+        """Whether a drug of ``category`` was billed from ``first`` to ``last`` inclusive: on this claim or before."""
         for day, cat in self.drugs:
-            if cat == category and first <= day <= last and (found is None or day > found):
-                found = day
-        return found
+            if cat == category and first <= day <= last:
+                return True
+        return self.history.drug_between(category, first, last) is not None
 
 
 class VisitLine:

@@ -14,7 +14,7 @@ INITIAL = "initial"
       cites=("FAQ 8", "SSA §1861(iii)", "BPM 15 §320"))
 def on_or_after_benefit_start(v: VisitLine) -> Finding | None:
     """HIT G-codes are paid under this benefit for dates of service from 2021-01-01."""
-    enacted = v.params.scalars["benefit_start"].entry(v.day)
+    enacted = v.params.entry("benefit_start", v.day)
     if enacted is None:
         return "BEFORE_BENEFIT", f"{v.day} is before the law that created the benefit."
     if v.day < enacted.value:
