@@ -65,3 +65,20 @@ def test_a_changed_line_is_written_anew():
     line.reasons = [*line.reasons, decision.lines[0].reasons[0]] if decision.lines[0].reasons else []
     line.status = "denied" if line.status != "denied" else "rejected"
     assert decision_json_line(decision) == expected(decision) != first
+
+
+@pytest.mark.parametrize("field", ["allowed", "paid"])
+def test_amounts_equal_to_the_usual_ones_written_as_they_are(field):
+    """A line's amounts are remembered as "the payment's own" or "all the shared 0.00" only when they are those
+    very objects: an equal amount with other digits is written as it is."""
+    decisions = synthetic_decisions()[:200]
+    priced = next(d for d in decisions if d.lines[0].payment is not None)
+    not_priced = next(d for d in decisions if any(line.payment is None for line in d.lines))
+    for decision, equal in ((priced, lambda amount: amount + Decimal("0.000")), (not_priced, lambda _: Decimal(0))):
+        decision_json_line(decision)
+        other = copy.copy(decision)
+        i = next(i for i, line in enumerate(decision.lines) if (line.payment is not None) == (decision is priced))
+        line = copy.copy(decision.lines[i])
+        setattr(line, field, equal(getattr(line, field)))
+        other.lines = [*decision.lines[:i], line, *decision.lines[i + 1:]]
+        assert decision_json_line(other) == expected(other) != decision_json_line(decision)

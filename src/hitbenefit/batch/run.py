@@ -171,73 +171,88 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
     parts = work / "parts"
     pending = [p for p in range(partitions) if not _finished(parts, p)]
 
-    peaks = [0.0]
+    skipped, peaks = partitions - len(pending), [0.0]
     with _LocalPool(workers, tables) as pool:  # its workers start while the inputs are read
-        # 1. spill (skipped when already complete, or when no partition is left to do)
-        spill_dir, spill_done = work / "spill", work / "spill.done"
-        counts = None
-        if pending and not spill_done.exists():
-            t = time.perf_counter()
-            if spill_dir.exists():
-                shutil.rmtree(spill_dir)
-            spill_dir.mkdir(parents=True)
-            segs = segments(files)
-            rep.phase("Reading inputs (bytes)", nbytes)
-            results: list[Spilled | None] = [None] * len(segs)
-            jobs = [(str(spill_dir), partitions, seg, files[seg.source], locality) for seg in segs]
-            for seg, result in pool.imap_unordered(_spill_star, jobs):
-                results[seg.number] = result
-                rep.advance(result.size)
-            rep.done()
-            counts, bases, errors = combine(segs, results, files)
-            if errors:
-                raise BatchError(errors)
-            _write_json(spill_done, {"counts": counts, "segments": bases})
+        t = time.perf_counter()
+        if pending and not (work / "spill.done").exists():
+            _spill_inputs(files, work, partitions, locality, pool, rep)
             phases["read+spill"] = time.perf_counter() - t
-        if pending:
-            counts = _read_json(spill_done)["counts"]
-        # 2. adjudicate every unfinished partition
-        skipped = partitions - len(pending)
         t = time.perf_counter()
         if pending:
-            total = sum(counts)
-            rep.phase("Adjudicating claims", total)
-            rep.advance(total - sum(counts[p] for p in pending))
-        if pending and engine == "spark":
-            from hitbenefit.batch.spark import run_spark
-
-            peaks.append(run_spark(work, pending, manifest["sources"], tables, rep, counts, master=spark_master))
-            rep.done()
-        elif pending:
-            errors: list[str] = []
-            _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, manifest["sources"])
-                                                           for p in sorted(pending, key=lambda p: -counts[p])]),
-                     rep, errors, after_partition)
-            rep.done()
-            if errors:
-                raise BatchError(errors)
+            counts = _read_json(work / "spill.done")["counts"]
+            peaks.append(_adjudicate(work, pending, counts, manifest["sources"], engine, tables, pool, rep,
+                                     after_partition, spark_master))
         phases["adjudicate"] = time.perf_counter() - t
-
-        # 3. assemble the final files, in input order (the chunks in parallel, on this machine)
         t = time.perf_counter()
-        summary = Summary()
-        markers = [_read_json(done_path(parts, p)) for p in range(partitions)]
-        for marker in markers:
-            summary.add(marker.pop("summary"))
-        rep.phase("Writing outputs", -(-summary.claims // CHUNK))
-        assemble(parts, markers, summary, out, pool.imap, tick=rep.advance)
-        rep.done()
+        total = _assemble(work, partitions, out, pool, rep)
     phases["write"] = time.perf_counter() - t
-    total = summary.claims
     manifest["claims"] = total
     _write_json(work / "manifest.json", manifest)
     (work / "complete").write_text("")
     if not keep_work:
-        for folder in (spill_dir, parts, work / "chunks"):
-            shutil.rmtree(folder, ignore_errors=True)
-        spill_done.unlink(missing_ok=True)
+        for folder in ("spill", "parts", "chunks"):
+            shutil.rmtree(work / folder, ignore_errors=True)
+        (work / "spill.done").unlink(missing_ok=True)
     return BatchResult(out, total, partitions, skipped, time.perf_counter() - started, phases,
                        peak_mb=max(*peaks, peak_mb()))
+
+
+def _spill_inputs(files: list, work: Path, partitions: int, locality: str | None, pool, rep: Reporter) -> None:
+    """Phase 1: spill the inputs' segments in parallel (``spill``); ``spill.done`` holds the partitions'
+    claim counts and the segments' bases, or ``BatchError`` names the bad records."""
+    spill_dir = work / "spill"
+    if spill_dir.exists():
+        shutil.rmtree(spill_dir)
+    spill_dir.mkdir(parents=True)
+    segs = segments(files)
+    rep.phase("Reading inputs (bytes)", sum(seg.stop - seg.start for seg in segs))
+    results: list[Spilled | None] = [None] * len(segs)
+    for seg, result in pool.imap_unordered(_spill_star, [(str(spill_dir), partitions, seg, files[seg.source], locality)
+                                                         for seg in segs]):
+        results[seg.number] = result
+        rep.advance(result.size)
+    rep.done()
+    counts, bases, errors = combine(segs, results, files)
+    if errors:
+        raise BatchError(errors)
+    _write_json(work / "spill.done", {"counts": counts, "segments": bases})
+
+
+def _adjudicate(work: Path, pending: list[int], counts: list[int], sources: list[str], engine: str,
+                tables: TableOptions, pool, rep: Reporter, after_partition, spark_master: str) -> float:
+    """Phase 2: adjudicate the ``pending`` partitions, largest first, on the pool or on Spark; the
+    workers' peak memory (MB)."""
+    total = sum(counts)
+    rep.phase("Adjudicating claims", total)
+    rep.advance(total - sum(counts[p] for p in pending))
+    if engine == "spark":
+        from hitbenefit.batch.spark import run_spark
+
+        peak = run_spark(work, pending, sources, tables, rep, counts, master=spark_master)
+        rep.done()
+        return peak
+    peaks: list[float] = [0.0]
+    errors: list[str] = []
+    _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, sources)
+                                                       for p in sorted(pending, key=lambda p: -counts[p])]),
+             rep, errors, after_partition)
+    rep.done()
+    if errors:
+        raise BatchError(errors)
+    return max(peaks)
+
+
+def _assemble(work: Path, partitions: int, out: Path, pool, rep: Reporter) -> int:
+    """Phase 3: the final files, in input order (the chunks in parallel on the pool); the claim count."""
+    parts = work / "parts"
+    summary = Summary()
+    markers = [_read_json(done_path(parts, p)) for p in range(partitions)]
+    for marker in markers:
+        summary.add(marker.pop("summary"))
+    rep.phase("Writing outputs", -(-summary.claims // CHUNK))
+    assemble(parts, markers, summary, out, pool.imap, tick=rep.advance)
+    rep.done()
+    return summary.claims
 
 
 class _LocalPool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from datetime import date
+from typing import Iterable
 
 
 class BeneficiaryHistory:
@@ -22,11 +23,22 @@ class BeneficiaryHistory:
         self.drug_dates: dict[int, list[date]] = {}
 
     def add_visit(self, day: date, category: int) -> None:
-        insort(self.visit_dates, day)
-        self.category_days.add((day, category))
+        self.add(((day, category),), ())
 
     def add_drug(self, day: date, category: int) -> None:
-        insort(self.drug_dates.setdefault(category, []), day)
+        self.add((), ((day, category),))
+
+    def add(self, visits: Iterable[tuple[date, int]], drugs: Iterable[tuple[date, int]]) -> None:
+        """Add HIT G-code lines and home infusion drug lines, each as (day, payment category)."""
+        for entry in visits:
+            insort(self.visit_dates, entry[0])
+            self.category_days.add(entry)
+        for day, category in drugs:
+            dates = self.drug_dates.get(category)
+            if dates is None:
+                self.drug_dates[category] = [day]
+            else:
+                insort(dates, day)
 
     def last_visit_between(self, first: date, last: date) -> date | None:
         """The latest HIT G-code date from ``first`` to ``last`` inclusive, if any."""
@@ -35,9 +47,6 @@ class BeneficiaryHistory:
         if i and dates[i - 1] >= first:
             return dates[i - 1]
         return None
-
-    def has_category_day(self, day: date, category: int) -> bool:
-        return (day, category) in self.category_days
 
     def drug_between(self, category: int, first: date, last: date) -> date | None:
         """The latest drug date of ``category`` from ``first`` to ``last`` inclusive, if any."""
@@ -51,15 +60,14 @@ class BeneficiaryHistory:
 
     def forget_before(self, day: date) -> None:
         """Drop what no look-back starting on or after ``day`` can see."""
-        cut = bisect_left(self.visit_dates, day)
-        if cut:
-            del self.visit_dates[:cut]
-            if len(self.category_days) > 2 * len(self.visit_dates) + 8:  # rebuilt now and then, not every cut
+        visits = self.visit_dates
+        if visits and visits[0] < day:
+            del visits[:bisect_left(visits, day)]
+            if len(self.category_days) > 2 * len(visits) + 8:  # rebuilt now and then, not every cut
                 self.category_days = {entry for entry in self.category_days if entry[0] >= day}
         for dates in self.drug_dates.values():
-            cut = bisect_left(dates, day)
-            if cut:
-                del dates[:cut]
+            if dates and dates[0] < day:
+                del dates[:bisect_left(dates, day)]
 
     def __len__(self) -> int:
         return len(self.visit_dates) + sum(len(d) for d in self.drug_dates.values())

@@ -5,9 +5,9 @@ most two decimals and is read as ``Decimal`` (never float). Every error names th
 the claim id, the line and the field.
 
 One claim's JSON text (a JSON Lines record, as ``str`` or UTF-8 ``bytes``) is read by ``claim_from_text``:
-parsed with orjson when every number in it converts exactly (no exponent, at most two decimals), else
-with ``json`` and ``Decimal``; any fault is reported from the exact parse, so errors read the same either
-way.
+parsed with orjson when every number in it converts exactly (at most two decimals, no negative exponent),
+else with ``json`` and ``Decimal``; any fault is reported from the exact parse, so errors read the same
+either way.
 """
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ MINUTES_IN_DAY = 1440
 FIRST_YEAR, LAST_YEAR = 1966, 2199  # Medicare began 1966-07-01; later dates are typos, not claims
 MAX_MONEY = Decimal("1000000000")  # X12 amounts (R18) carry at most 18 digits; no HIT charge comes near
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: in JSON text: a point and three digits; a digit, "e" or "E", then a digit or sign (patterns that start
-#: with one byte are searched fast); such an exponent where a number can start (in the MBI "5E13RY3MW57"
-#: it follows a quote)
+#: in JSON text: a point and three digits; a negative exponent (a digit, "e" or "E", "-"). Patterns that
+#: start with one byte are searched fast: the bytes before the "-" are looked at only after a "-".
 _THREE_DECIMALS = re.compile(rb"\.[0-9]{3}")
-_DIGIT_E = re.compile(rb"e(?<=[0-9]e)[0-9+-]")
-_DIGIT_CAPITAL_E = re.compile(rb"E(?<=[0-9]E)[0-9+-]")
-_EXPONENT = re.compile(rb"[:,\[\s]-?[0-9]+(?:\.[0-9]+)?[eE][0-9+-]")
+_NEGATIVE_EXPONENT = re.compile(rb"-(?<=[0-9][eE]-)")
 
 
 class ClaimInputError(ValueError):
@@ -135,14 +132,21 @@ def _calendar_day(text: str) -> date | None:
         return None
 
 
+def _day(value: Any) -> date | None:
+    """``value`` as the date ``_date`` reads from it (a ``YYYY-MM-DD`` text from FIRST_YEAR to LAST_YEAR), or
+    None when ``_date`` refuses it."""
+    day = _calendar_day(value) if value.__class__ is str else None
+    return day if day is not None and FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
 def _date(where: _Where, field: str, value: Any, optional: bool = True) -> date | None:
     if value is None and optional:
         return None
-    day = _calendar_day(value) if value.__class__ is str else None
+    day = _day(value)
     if day is None:
+        if value.__class__ is str and _calendar_day(value) is not None:
+            raise where.error(field, f"a date from {FIRST_YEAR} to {LAST_YEAR} is expected, found {value!r}")
         raise where.error(field, f"expected a date YYYY-MM-DD, found {_kind(value)}")
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise where.error(field, f"a date from {FIRST_YEAR} to {LAST_YEAR} is expected, found {value!r}")
     return day
 
 
@@ -231,15 +235,43 @@ def _periods(where: _Where, field: str, value: Any) -> tuple[Period, ...] | None
         return None
     if not isinstance(value, list):
         raise where.error(field, f"expected a list of periods, found {_kind(value)}")
-    out = []
+    periods = []
     for i, item in enumerate(value):
-        f = f"{field}[{i}]"
-        _object(where, f, item, _PERIOD, ("from",))
-        start, end = _date(where, f + ".from", item["from"], False), _date(where, f + ".to", item.get("to"))
-        if end is not None and end < start:
-            raise where.error(f + ".to", f"ends ({end}) before it starts ({start})")
-        out.append(Period(start, end))
-    return tuple(out)
+        periods.append(_usual_period(item, _PERIOD) or _period(where, f"{field}[{i}]", item))
+    return tuple(periods)
+
+
+def _period(where: _Where, field: str, value: Any) -> Period:
+    """One period checked field by field: the first fault is raised."""
+    _object(where, field, value, _PERIOD, ("from",))
+    start, end = _date(where, field + ".from", value["from"], False), _date(where, field + ".to", value.get("to"))
+    if end is not None and end < start:
+        raise where.error(field + ".to", f"ends ({end}) before it starts ({start})")
+    return Period(start, end)
+
+
+_PERIODS: dict[tuple[str, str | None], Period] = {}
+PERIODS_AT_MOST = 4096
+
+
+def _usual_period(value: Any, fields: frozenset[str]) -> Period | None:
+    """The period ``_period`` reads when a glance finds nothing wrong (a dict of ``fields`` only; ``from`` a date
+    ``_day`` takes; ``to`` absent, null or such a date not before it), else None (``_period`` says why).
+    Shared with every period of the same texts (a beneficiary's periods repeat on its claims)."""
+    if value.__class__ is not dict or not value.keys() <= fields:
+        return None
+    key = start, end = value.get("from"), value.get("to")
+    if start.__class__ is not str or not (end is None or end.__class__ is str):
+        return None
+    found = _PERIODS.get(key)
+    if found is None:
+        first, last = _day(start), None if end is None else _day(end)
+        if first is None or end is not None and (last is None or last < first):
+            return None
+        if len(_PERIODS) >= PERIODS_AT_MOST:
+            _PERIODS.clear()
+        found = _PERIODS[key] = Period(first, last)
+    return found
 
 
 _PERIOD = frozenset({"from", "to"})
@@ -275,25 +307,60 @@ def _beneficiary(where: _Where, value: Any) -> Beneficiary:
         raise where.error("beneficiary.institutional_stays", f"expected a list, found {_kind(stays)}")
     parsed_stays = []
     for i, stay in enumerate(stays):
-        f = f"beneficiary.institutional_stays[{i}]"
-        _object(where, f, stay, _STAY, ("from", "kind"))
-        if stay["kind"] not in STAY_KINDS:
-            raise where.error(f + ".kind", f"must be one of {', '.join(STAY_KINDS)}, found {_kind(stay['kind'])}")
-        (period,) = _periods(where, f, [{"from": stay["from"], "to": stay.get("to")}])
+        period = _usual_period(stay, _STAY)
+        if period is None or stay.get("kind") not in STAY_KINDS:
+            f = f"beneficiary.institutional_stays[{i}]"
+            _object(where, f, stay, _STAY, ("from", "kind"))
+            if stay["kind"] not in STAY_KINDS:
+                raise where.error(f + ".kind", f"must be one of {', '.join(STAY_KINDS)}, found {_kind(stay['kind'])}")
+            (period,) = _periods(where, f, [{"from": stay["from"], "to": stay.get("to")}])
         parsed_stays.append(InstitutionalStay(period, stay["kind"]))
-    return Beneficiary(
-        mbi=_text(where, "beneficiary.mbi", value["mbi"], optional=False),
-        part_b=_periods(where, "beneficiary.part_b", value.get("part_b")),
-        medicare_advantage=_periods(where, "beneficiary.medicare_advantage", value.get("medicare_advantage")) or (),
-        institutional_stays=tuple(parsed_stays),
-        deductible_remaining=_money(where, "beneficiary.deductible_remaining", value.get("deductible_remaining"),
-                                    optional=True),
+    return Beneficiary(  # by position, in the order of its fields (as for a claim's lines)
+        _text(where, "beneficiary.mbi", value["mbi"], optional=False),
+        _periods(where, "beneficiary.part_b", value.get("part_b")),
+        _periods(where, "beneficiary.medicare_advantage", value.get("medicare_advantage")) or (),
+        tuple(parsed_stays),
+        _money(where, "beneficiary.deductible_remaining", value.get("deductible_remaining"), optional=True),
     )
 
 
 def _plan(where: _Where, value: Any, at: str = "plan_of_care") -> PlanOfCare | None:
     if value is None:
         return None
+    return _usual_plan(where, value, at) or _checked_plan(where, value, at)
+
+
+_PLAN_TEXTS = ("care_provider_role", "therapy_type", "medication", "dosage", "frequency", "duration",
+               "visit_frequency", "discipline")
+_PLAN_DATES = ("signed_date", "last_changed", "last_reviewed")
+
+
+def _usual_plan(where: _Where, value: Any, at: str) -> PlanOfCare | None:
+    """The plan ``_checked_plan`` reads when a glance finds nothing wrong before its professional services (known
+    fields; the established-by role and every other text absent, null or a text with more than spaces), nor after
+    them (dates absent, null or taken by ``_day``); else None. The services' first fault is raised, as there."""
+    by = value.get("established_by") if value.__class__ is dict and value.keys() <= _PLAN else None
+    if by.__class__ is not dict or not by.keys() <= _ESTABLISHED_BY or by.get("role") is None:
+        return None
+    texts = []
+    for text in (by.get("npi"), by.get("role"), *map(value.get, _PLAN_TEXTS)):
+        if text is not None and (text.__class__ is not str or not (text := text.strip())):
+            return None
+        texts.append(text)
+    days = []
+    for day in map(value.get, _PLAN_DATES):
+        if day is not None and (day := _day(day)) is None:
+            return None
+        days.append(day)
+    services = value.get("professional_services")
+    services = () if services is None or services == [] else _texts(where, f"{at}.professional_services", services)
+    npi, role, care_role, therapy, medication, dosage, frequency, duration, visit_frequency, discipline = texts
+    return PlanOfCare(npi, role, care_role, therapy, medication, dosage, frequency, duration, services,
+                      visit_frequency, discipline, *days)
+
+
+def _checked_plan(where: _Where, value: Any, at: str) -> PlanOfCare:
+    """A plan of care checked field by field: the first fault is raised."""
     _object(where, at, value, _PLAN, ("established_by",))
     by = _object(where, f"{at}.established_by", value["established_by"], _ESTABLISHED_BY, ("role",))
     t = lambda name: _text(where, f"{at}.{name}", value.get(name))  # noqa: E731
@@ -358,14 +425,14 @@ def _line(where: _Where, index: int, value: Any) -> ClaimLine:
     where.line = number
     modifiers, drug_name = line.get("modifiers"), line.get("drug_name")
     modifiers = () if modifiers is None or modifiers == [] else _texts(where, "modifiers", modifiers)
-    hcpcs = _text(where, "hcpcs", hcpcs, optional=False).upper()
-    day = _date(where, "service_date", day, optional=False)
+    hcpcs = (hcpcs.strip() if hcpcs.__class__ is str else "") or _text(where, "hcpcs", hcpcs, optional=False)
+    day = _day(day) or _date(where, "service_date", day, optional=False)
     charge = _money(where, "charge", charge)
     visit = _visit(where, line.get("visit"))
     drug_name = _text(where, "drug_name", drug_name) if drug_name is not None else None
     modifiers = tuple([m.upper() for m in modifiers]) if modifiers else ()
     # by position, in the order of ClaimLine's fields: a quarter cheaper than by keyword
-    return ClaimLine(number, hcpcs, Decimal(units), day, charge, modifiers, pos, visit, drug_name)
+    return ClaimLine(number, hcpcs.upper(), Decimal(units), day, charge, modifiers, pos, visit, drug_name)
 
 
 def _line_start(where: _Where, index: int, value: Any) -> tuple[int, int | Decimal, str]:
@@ -423,12 +490,18 @@ def _remembered(where: _Where, part: str, value: Any, read: Callable[[_Where, An
 def claim_from_json(value: Any, source: str = "<input>", record: int = 1, *, floats: bool = False) -> Claim:
     """Turn one parsed JSON object into a ``Claim``, or raise ``ClaimInputError``.
 
-    ``floats``: the value comes from ``claim_from_text``'s orjson parse (fractions are exact floats)."""
+    ``floats``: the value comes from ``claim_from_text``'s orjson parse (fractions are exact floats).
+
+    The usual start of a claim (known fields, a claim id text, a supplier, a beneficiary and lines) is taken at
+    a glance, any other from ``_claim_start``."""
     where = _Where(source, record, floats=floats)
-    if isinstance(value, dict) and isinstance(value.get("claim_id"), str):
-        where.claim_id = value["claim_id"]
-    _object(where, "", value, _CLAIM, ("claim_id", "supplier", "beneficiary", "lines"))
-    claim_id = _text(where, "claim_id", value["claim_id"], optional=False)
+    claim_id = value.get("claim_id") if value.__class__ is dict else None
+    if (claim_id.__class__ is str and value.keys() <= _CLAIM and value.get("supplier") is not None
+            and value.get("beneficiary") is not None and value.get("lines") is not None):
+        where.claim_id = claim_id
+        claim_id = claim_id.strip() or _text(where, "claim_id", claim_id, optional=False)
+    else:
+        claim_id = _claim_start(where, value)
     payer = value.get("payer") or "medicare-ffs"
     if payer not in PAYERS:
         raise where.error("payer", f"must be one of {', '.join(PAYERS)}, found {_kind(payer)}")
@@ -458,6 +531,14 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1, *, flo
     plan = _remembered(where, "plan_of_care", value.get("plan_of_care"), _plan)
     # by position, in the order of Claim's fields (cheaper than by keyword, as for its lines)
     return Claim(claim_id, supplier, beneficiary, tuple(lines), received, payer, plan, locality, value.get("extra"))
+
+
+def _claim_start(where: _Where, value: Any) -> str:
+    """A claim's fields and its claim id checked one by one: the first fault is raised."""
+    if isinstance(value, dict) and isinstance(value.get("claim_id"), str):
+        where.claim_id = value["claim_id"]
+    _object(where, "", value, _CLAIM, ("claim_id", "supplier", "beneficiary", "lines"))
+    return _text(where, "claim_id", value["claim_id"], optional=False)  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1024)
@@ -492,13 +573,13 @@ def claim_from_text(text: str | bytes, source: str = "<input>", record: int = 1)
 
 
 def _exact_through_float(raw: bytes) -> bool:
-    """Whether no number in the JSON ``raw`` has more than two decimals or an exponent: then every amount
-    and minutes that orjson reads as a float is, through ``Decimal(repr(float))``, the number the exact
-    parse reads, up to trailing zeros within two decimals. (Such a number with more than 15 digits has 14
-    before the point, too many for an amount or minutes: refused, so read exactly; so is a float anywhere
-    else. Text in a string that merely looks like such a number costs only the exact parse.)"""
-    return not (_THREE_DECIMALS.search(raw)
-                or (_DIGIT_E.search(raw) or _DIGIT_CAPITAL_E.search(raw)) and _EXPONENT.search(raw))
+    """Whether no number in the JSON ``raw`` has more than two decimals or a negative exponent: then each is
+    a number of cents times a power of ten (``450.00``, ``4.5E+2``), so an amount below ``MAX_MONEY`` or
+    minutes up to ``MINUTES_IN_DAY`` has at most 11 significant digits, which a float keeps: orjson's float,
+    through ``Decimal(repr(float))``, has the value the exact parse reads, so the same cents or whole minutes.
+    (A larger number is refused by either parse, so read exactly; so is a float anywhere else. Text in a
+    string that merely looks like such a number costs only the exact parse.)"""
+    return not (_THREE_DECIMALS.search(raw) or _NEGATIVE_EXPONENT.search(raw))
 
 
 def _loads(text: str) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from hitbenefit.claims.model import Claim, Decision, LineDecision, Period
-from hitbenefit.money import CENT
+from hitbenefit.money import CENT, ZERO
 
 
 def _day(value: date | None) -> str | None:
@@ -79,25 +79,34 @@ def _exact_number(value: Any) -> orjson.Fragment:
 
 
 _LINES: dict[tuple, tuple[orjson.Fragment, tuple]] = {}
+_PAYMENTS_OWN, _ALL_ZERO = -1, -2  # a line's amounts, named (ids are never negative)
 
 
 def _line_json(line: LineDecision) -> orjson.Fragment:
     """``line.to_json()`` as compact JSON, remembered: lines repeat (the same payment, the same reasons).
 
-    The key holds everything ``to_json`` reads: the plain fields by value, the amounts, the payment
-    and the reasons (all immutable) by identity, kept alive by the entry so no other object takes
-    their ids while it lasts."""
+    The key holds everything ``to_json`` reads: the plain fields by value, the payment, the amounts and the
+    reasons (all immutable) by identity, kept alive by the entry so no other object takes their ids while it
+    lasts. Amounts that are the payment's own (a priced line) or all ``ZERO`` (a line not priced) are named so."""
+    payment, allowed, deductible, coinsurance = line.payment, line.allowed, line.deductible, line.coinsurance
+    sequestration, paid = line.sequestration, line.paid
+    if payment is None and allowed is ZERO and deductible is ZERO and coinsurance is ZERO and sequestration is ZERO \
+            and paid is ZERO:
+        amounts: Any = _ALL_ZERO
+    elif payment is not None and allowed is payment.allowed and deductible is payment.deductible \
+            and coinsurance is payment.coinsurance and sequestration is payment.sequestration and paid is payment.paid:
+        amounts = _PAYMENTS_OWN
+    else:
+        amounts = (id(allowed), id(deductible), id(coinsurance), id(sequestration), id(paid))
     reasons = line.reasons
     key = (line.line, line.hcpcs, line.status, line.category, line.visit_type, line.kind, line.drug_name,
-           id(line.payment), id(line.allowed), id(line.deductible), id(line.coinsurance), id(line.sequestration),
-           id(line.paid), *map(id, reasons))
+           id(payment) if payment is not None else None, amounts, tuple(map(id, reasons)) if reasons else ())
     known = _LINES.get(key)
     if known is None:
         if len(_LINES) > 4096:
             _LINES.clear()
-        known = _LINES[key] = (
-            orjson.Fragment(orjson.dumps(line.to_json(), default=_exact_number)),
-            (line.payment, line.allowed, line.deductible, line.coinsurance, line.sequestration, line.paid, *reasons))
+        known = _LINES[key] = (orjson.Fragment(orjson.dumps(line.to_json(), default=_exact_number)),
+                               (payment, allowed, deductible, coinsurance, sequestration, paid, *reasons))
     return known[0]
 
 

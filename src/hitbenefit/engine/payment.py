@@ -32,6 +32,8 @@ class Payment:
     sequestration_rate: Decimal
     sequestration: Decimal
     paid: Decimal
+    deductible_left: Decimal  # still owed after this line, for the claim's next paid line
+    totals: tuple[Decimal, Decimal, Decimal]  # 0.00 + allowed, paid, deductible + coinsurance: a claim's totals
 
     def explain(self) -> list[str]:
         """Each step in words (remembered by identity: a payment never changes)."""
@@ -92,7 +94,7 @@ def _quote_text(quote: RateQuote) -> str:
 @rule("PAY-13", area="payment", applies_to="visit", keys=("NO_RATE",),
       cites=("FAQ 19", "FAQ 25", "42 CFR 414.1550", "SSA §1833(a)(1)(BB)", "SSA §1834(u)(1)", "CONTRACT §4"))
 def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deductible_left: Decimal,
-               deductible_known: bool, params: Parameters) -> Decimal:
+               deductible_known: bool, params: Parameters) -> Payment:
     """Pay 80% of the lesser of charge and rate after the deductible, less sequestration, once per day.
 
     The payment is remembered: its key holds every input, the amounts by their exact text, the quote
@@ -112,7 +114,7 @@ def price_line(decision: LineDecision, line: ClaimLine, quote: RateQuote, deduct
     decision.payment = payment
     decision.allowed, decision.deductible, decision.coinsurance = payment.allowed, payment.deductible, payment.coinsurance
     decision.sequestration, decision.paid = payment.sequestration, payment.paid
-    return deductible_left - payment.deductible
+    return payment
 
 
 def _payment(quote: RateQuote, charge: Decimal, deductible_left: Decimal, deductible_known: bool,
@@ -123,8 +125,10 @@ def _payment(quote: RateQuote, charge: Decimal, deductible_left: Decimal, deduct
     coinsurance = to_cents(coinsurance_rate * (allowed - deductible))
     medicare = allowed - deductible - coinsurance
     sequestration = to_cents(sequestration_rate * medicare)
+    paid = medicare - sequestration
     return Payment(quote, charge, allowed, deductible_left if deductible_known else None, annual, deductible,
-                   coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, medicare - sequestration)
+                   coinsurance_rate, coinsurance, medicare, sequestration_rate, sequestration, paid,
+                   deductible_left - deductible, (ZERO + allowed, ZERO + paid, ZERO + (deductible + coinsurance)))
 
 
 def unpaid(decision: LineDecision) -> None:

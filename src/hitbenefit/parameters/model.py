@@ -146,33 +146,32 @@ class Parameters:
     reasons: Mapping[str, ReasonSpec]
     known_codes: frozenset[str]
     sources: Mapping[str, str] = field(default_factory=dict)
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _values: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _entries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def value(self, name: str, on: date) -> Any:
-        """The value of parameter ``name`` on a date (remembered: values are immutable)."""
-        key = (name, on)
+        """The value of parameter ``name`` on a date (remembered by name, then day: values are immutable)."""
         try:
-            return self._memo[key]
+            return self._values[name][on]
         except KeyError:
-            found = self._memo[key] = self.scalars[name].at(on)
+            found = self._values.setdefault(name, {})[on] = self.scalars[name].at(on)
             return found
 
     def entry(self, name: str, on: date) -> DatedValue | None:
         """The dated entry (value, reference) of parameter ``name`` in force on a date, if any."""
-        key = (name, on, "entry")
         try:
-            return self._memo[key]
+            return self._entries[name][on]
         except KeyError:
-            found = self._memo[key] = self.scalars[name].entry(on)
+            found = self._entries.setdefault(name, {})[on] = self.scalars[name].entry(on)
             return found
 
     def days(self, name: str, on: date) -> timedelta:
         """A parameter counted in days, as a span to add to or take from a date."""
-        key = (name, on, "days")
         try:
-            return self._memo[key]
+            return self._days[name][on]
         except KeyError:
-            found = self._memo[key] = timedelta(days=self.value(name, on))
+            found = self._days.setdefault(name, {})[on] = timedelta(days=self.value(name, on))
             return found
 
     def home_infusion_drug(self, code: str, on: date) -> HomeInfusionDrug | None:

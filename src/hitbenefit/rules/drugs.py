@@ -118,7 +118,7 @@ def qualifying_drug(v: VisitLine) -> Finding | None:
     first = day - v.params.days("drug_window_days", day)
     if v.lookback.has_drug_between(category, first, day):
         return None
-    nearby = [d for d in v.facts.drugs if first <= d.line.service_date <= day]
+    nearby = [d for d in v.drugs if first <= d.line.service_date <= day]
     same = [d for d in nearby if d.category == category and d.failed]
     if same:
         return same[0].failed[0], f"The category {category} drug {same[0].line.hcpcs} (line {same[0].line.line}) was not accepted."

@@ -1,4 +1,4 @@
-"""What the rules look at: the claim-wide facts, a drug line, and a visit line with its look-back."""
+"""What the rules look at: a drug line, and a visit line with the claim-wide facts and its look-back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hitbenefit.claims.model import EXCLUDED_DRUG, HIT_DRUG, NOC_DRUG, OTHER_DRU
 from hitbenefit.claims.history import BeneficiaryHistory
 from hitbenefit.parameters.model import GCode, Parameters
 
-__all__ = ["EXCLUDED_DRUG", "HIT_DRUG", "NOC_DRUG", "OTHER_DRUG", "ClaimFacts", "DrugLine", "Lookback", "VisitLine"]
+__all__ = ["EXCLUDED_DRUG", "HIT_DRUG", "NOC_DRUG", "OTHER_DRUG", "DrugLine", "Lookback", "VisitLine"]
 
 
 @dataclass(slots=True)
@@ -22,40 +22,26 @@ class DrugLine:
     failed: tuple[str, ...] = ()
 
 
-class ClaimFacts:
-    """Facts about the claim computed once and shared by the checks of its lines."""
-
-    __slots__ = ("claim", "params", "supplier", "service_state", "drugs")
-
-    def __init__(self, claim: Claim, params: Parameters, supplier: Supplier, service_state: str | None) -> None:
-        self.claim, self.params, self.supplier, self.service_state = claim, params, supplier, service_state
-        self.drugs: list[DrugLine] = []
-
-
 class Lookback:
     """The beneficiary's history plus the earlier accepted lines of the claim being adjudicated."""
 
-    __slots__ = ("history", "visits", "category_days", "drugs")
+    __slots__ = ("history", "visits", "drugs")
 
     def __init__(self, history: BeneficiaryHistory) -> None:
         self.history = history
-        self.visits: list[date] = []
-        self.category_days: set[tuple[date, int]] = set()
+        self.visits: list[tuple[date, int]] = []  # (day, payment category) of the claim's accepted G-code lines
         self.drugs: list[tuple[date, int]] = []
-
-    def add_visit(self, day: date, category: int) -> None:
-        self.visits.append(day)
-        self.category_days.add((day, category))
 
     def last_visit_between(self, first: date, last: date) -> date | None:
         found = self.history.last_visit_between(first, last)
-        for day in self.visits:
+        for day, _ in self.visits:
             if first <= day <= last and (found is None or day > found):
                 found = day
         return found
 
     def has_category_day(self, day: date, category: int) -> bool:
-        return (day, category) in self.category_days or self.history.has_category_day(day, category)
+        entry = (day, category)
+        return entry in self.visits or entry in self.history.category_days
 
     def has_drug_between(self, category: int, first: date, last: date) -> bool:
         """Whether a drug of ``category`` was billed from ``first`` to ``last`` inclusive: on this claim or before."""
@@ -66,13 +52,14 @@ class Lookback:
 
 
 class VisitLine:
-    """A HIT G-code line under check, with the claim-wide facts at hand."""
+    """A HIT G-code line under check, with the facts of its claim worked out once for all its lines: the
+    supplier (filled from the registry), the state of the service locality and the claim's drug lines."""
 
-    __slots__ = ("facts", "line", "gcode", "lookback", "day", "claim", "params", "plan")
+    __slots__ = ("claim", "params", "supplier", "service_state", "drugs", "lookback", "line", "gcode", "day", "plan")
 
-    def __init__(self, facts: ClaimFacts, line: ClaimLine, gcode: GCode, lookback: Lookback) -> None:
-        self.facts, self.line, self.gcode, self.lookback = facts, line, gcode, lookback
+    def __init__(self, claim: Claim, params: Parameters, supplier: Supplier, service_state: str | None,
+                 drugs: list[DrugLine], lookback: Lookback, line: ClaimLine, gcode: GCode) -> None:
+        self.claim, self.params, self.supplier, self.service_state = claim, params, supplier, service_state
+        self.drugs, self.lookback, self.line, self.gcode = drugs, lookback, line, gcode
         self.day: date = line.service_date
-        self.claim = facts.claim
-        self.params = facts.params
-        self.plan = facts.claim.plan_of_care
+        self.plan = claim.plan_of_care

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hitbenefit.claims.model import PlanOfCare
 from hitbenefit.rules.cite import Finding, rule
 from hitbenefit.rules.facts import VisitLine
 
@@ -12,22 +13,18 @@ REQUIRED_ELEMENTS = ("therapy_type", "medication", "dosage", "frequency", "durat
 
 @rule("POC-1a", area="plan of care", applies_to="visit", keys=("PLAN_NOT_ON_FILE",),
       cites=("FAQ 6 B", "FAQ 10", "42 CFR 414.1515", "BPM 15 §320.5, §320.9"))
-def plan_on_file(v: VisitLine) -> Finding | None:
+def plan_on_file(plan: PlanOfCare | None) -> Finding | None:
     """Without the plan of care, payment is left to medical review."""
-    if v.plan is None:
+    if plan is None:
         return "PLAN_NOT_ON_FILE", ""
     return None
 
 
 @rule("POC-2", area="plan of care", applies_to="visit", keys=("PLAN_INCOMPLETE",),
       cites=("FAQ 10 A-B", "42 CFR 414.1515", "42 CFR 486.520", "BPM 15 §320.5 A-B"))
-def plan_complete(v: VisitLine) -> Finding | None:
+def plan_complete(plan: PlanOfCare | None) -> Finding | None:
     """The plan prescribes type, medication, dosage, frequency, duration, services, visit frequency, discipline."""
-    plan = v.plan
     if plan is None:
-        return None
-    if plan.therapy_type and plan.medication and plan.dosage and plan.frequency and plan.duration \
-            and plan.professional_services and plan.visit_frequency and plan.discipline:
         return None
     missing = [name for name in REQUIRED_ELEMENTS if not getattr(plan, name)]
     if missing:
@@ -37,9 +34,8 @@ def plan_complete(v: VisitLine) -> Finding | None:
 
 @rule("POC-1", area="plan of care", applies_to="visit", keys=("PLAN_NOT_PHYSICIAN",),
       cites=("FAQ 6 B", "FAQ 10", "SSA §1861(iii)(1)(B)", "BPM 15 §320.5"))
-def plan_established_by_physician(v: VisitLine) -> Finding | None:
+def plan_established_by_physician(plan: PlanOfCare | None) -> Finding | None:
     """Only a physician may establish the plan of care."""
-    plan = v.plan
     if plan is None or plan.established_by_role == "physician":
         return None
     return "PLAN_NOT_PHYSICIAN", f"Established by a {plan.established_by_role.replace('_', ' ')}."
@@ -47,9 +43,8 @@ def plan_established_by_physician(v: VisitLine) -> Finding | None:
 
 @rule("ELIG-2", area="eligibility", applies_to="visit", keys=("NO_APPLICABLE_PROVIDER",),
       cites=("FAQ 6 A", "FAQ 21", "SSA §1861(iii)(3)(A)", "BPM 15 §320.4 A"))
-def under_care_of_applicable_provider(v: VisitLine) -> Finding | None:
+def under_care_of_applicable_provider(plan: PlanOfCare | None) -> Finding | None:
     """The patient is under the care of a physician, nurse practitioner or physician assistant."""
-    plan = v.plan
     if plan is None:
         return None
     role = plan.care_provider_role or plan.established_by_role
