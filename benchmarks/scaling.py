@@ -25,6 +25,7 @@ other mode prints its speed as a ratio of it. Targets (exit status 1 when one is
 from __future__ import annotations
 
 import argparse
+import filecmp
 import os
 import shutil
 import subprocess
@@ -45,17 +46,23 @@ print(json.dumps({"claims": r.claims, "seconds": time.perf_counter() - t, "phase
 """
 
 
+GENERATOR = """
+import sys, simplejson
+from hitbenefit.synth import generate_claims
+with open(sys.argv[2], "w", encoding="utf-8") as handle:
+    for claim in generate_claims(int(sys.argv[1]), seed=0):
+        handle.write(simplejson.dumps(claim, use_decimal=True, separators=(",", ":")) + "\\n")
+"""
+
+
 def make_input(n: int, folder: Path) -> Path:
+    """The synthetic input, generated in a process of its own: this process must stay small, because a
+    child started from it reports at least this process's peak memory as its own (Linux carries the
+    parent's high-water mark across fork and exec)."""
     path = folder / f"synth-{n}.jsonl"
     if not path.exists():
-        import simplejson
-
-        from hitbenefit.synth import generate_claims
-
         tmp = path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            for claim in generate_claims(n, seed=0):
-                handle.write(simplejson.dumps(claim, use_decimal=True, separators=(",", ":")) + "\n")
+        subprocess.run([sys.executable, "-c", GENERATOR, str(n), str(tmp)], check=True)
         tmp.rename(path)
     return path
 
@@ -110,7 +117,7 @@ def main() -> int:
             local = next((work / f"out-{m}" for m in modes if m != "spark"), None)
             if local is not None:
                 for name in ("decisions.jsonl", "decisions.parquet", "summary.json"):
-                    same = (local / name).read_bytes() == (work / "out-spark" / name).read_bytes()
+                    same = filecmp.cmp(local / name, work / "out-spark" / name, shallow=False)  # streamed: see make_input
                     print(f"  verify {n:,}: spark {name} {'== local' if same else 'DIFFERS from local'}", flush=True)
                     if not same:
                         missed.append(f"spark output differs at {n:,}")

@@ -340,19 +340,24 @@ def _paths(value, prefix=()):
 CLAIM_PATHS = [p for p in _paths(claim()) if p]
 
 
+def replace_field(value: dict, path: tuple, replacement) -> None:
+    """Put ``replacement`` at ``path`` in a claim's JSON (``"<delete>"`` removes the field)."""
+    target = value
+    for key in path[:-1]:
+        target = target[key]
+    if replacement == "<delete>":
+        del target[path[-1]]
+    else:
+        target[path[-1]] = replacement
+
+
 @settings(max_examples=600, **SETTINGS)
 @given(st.lists(st.tuples(st.sampled_from(CLAIM_PATHS), json_values | st.just("<delete>")), min_size=1, max_size=3))
 def test_a_claim_with_any_field_replaced_gives_a_claim_or_an_input_error(changes):
     value = copy.deepcopy(claim())
     for path, replacement in changes:
-        target = value
         try:
-            for key in path[:-1]:
-                target = target[key]
-            if replacement == "<delete>":
-                del target[path[-1]]
-            else:
-                target[path[-1]] = replacement
+            replace_field(value, path, replacement)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change removed the path
     _claim_or_input_error(value)

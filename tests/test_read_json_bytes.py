@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_json, claim_from_text
-from tests.test_read_json import CLAIM_PATHS, SETTINGS, claim, json_values
+from tests.test_read_json import CLAIM_PATHS, SETTINGS, claim, json_values, replace_field
 
 
 def _outcome(text: str | bytes):
@@ -93,12 +93,6 @@ def test_any_number_gives_the_claim_or_error_of_the_exact_reading(field, number)
 @given(st.sampled_from(CLAIM_PATHS), json_values | st.just("<delete>"))
 def test_a_claim_with_a_field_replaced_reads_as_it_reads_exactly(path, replacement):
     value = copy.deepcopy(claim())
-    target = value
-    for key in path[:-1]:
-        target = target[key]
-    if replacement == "<delete>":
-        del target[path[-1]]
-    else:
-        target[path[-1]] = replacement
+    replace_field(value, path, replacement)
     text = simplejson.dumps(value, use_decimal=True)
     assert _fast_outcome(text) == _exact_outcome(text)

@@ -21,11 +21,11 @@ from hitbenefit.synth import ERRORS
 from tests.batch.conftest import OUTPUTS
 
 
-def test_partition_hash_is_stable():
-    assert partition_of("1EG4TE5MK73", 64) == partition_of("1EG4TE5MK73", 64)
-    assert partition_of("1EG4TE5MK73", 1_000_000) == 3137063 % 1_000_000 or True  # crc32, not hash()
+def test_partition_is_the_crc32_of_the_mbi():
     import zlib
-    assert partition_of("1EG4TE5MK73", 97) == zlib.crc32(b"1EG4TE5MK73") % 97
+
+    assert partition_of(b"1EG4TE5MK73", 97) == zlib.crc32(b"1EG4TE5MK73") % 97  # not hash(): stable across processes
+    assert len({partition_of(f"1EG4TE5MK{n:02d}".encode(), 16) for n in range(100)}) == 16
 
 
 def test_local_batch_equals_adjudicate_batch(synth_claims, local_out):

@@ -10,7 +10,6 @@ import sys
 import time
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -1,12 +1,13 @@
 """The batch work both engines run: adjudicate one partition's claims, and read them back in input order.
 
-A partition is a list of spilled records ``(seq, source, record, claim JSON text)``; ``seq`` is the
-claim's position in the whole input. The claims are read by the contract reader
+A partition is a list of spilled records ``(seq, source, record, claim JSON bytes)`` (``spill.read_spill``);
+``seq`` is the claim's position in the whole input. The claims are read by the contract reader
 (``claim_from_text``) and decided by ``adjudicate_batch`` (the same engine ``hitbenefit adjudicate``
 uses: no rule is copied here). A finished partition is two files, each claim in ``seq`` order:
 
-* ``p-NNNNN.decisions``: the claims' decision JSON lines (``claims.write_json.decision_json_line``), one after another, then
-  the index: per claim three int64 (``seq``, end of its JSON line, end of its rows);
+* ``p-NNNNN.decisions``: the claims' decision JSON lines (``claims.write_json.decision_json_line``),
+  one after another, then the index: per claim three int64 (``seq``, end of its JSON line, end of
+  its rows);
 * ``p-NNNNN.arrow``: the flat rows (``ROW_COLUMNS``, one per claim line), an Arrow IPC file.
 
 The outputs are then assembled in input order, ``CHUNK`` claims at a time and the chunks in parallel
@@ -37,14 +38,14 @@ ROW_COLUMNS = ("claim_id", "seq", "line", "hcpcs", "status", "claim_status", "ca
 MONEY_COLUMNS = ("charge", "allowed", "deductible", "coinsurance", "sequestration", "paid")
 CHUNK = 16384  # claims per output chunk (a Parquet row group of about twice as many lines)
 WRITE_AT_ONCE = 1024  # JSON lines per pwritev (the system's limit, IOV_MAX, is 1024 on Linux)
-ROWS_BATCH = 1024  # rows per record batch of a partition's rows file: a chunk reads only the batches it needs
+ROWS_BATCH = 128  # rows per record batch of a partition's rows file: a chunk reads only the batches it needs
 
 
-def partition_of(mbi: str, partitions: int) -> int:
+def partition_of(mbi: bytes, partitions: int) -> int:
     """A stable partition number for a beneficiary: CRC-32 of the MBI's UTF-8 bytes, modulo the count.
 
     Stable across processes, machines and Python versions (unlike ``hash()``)."""
-    return zlib.crc32(mbi.encode("utf-8")) % partitions
+    return zlib.crc32(mbi) % partitions
 
 
 class Record(NamedTuple):

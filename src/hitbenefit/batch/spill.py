@@ -14,12 +14,11 @@ its first record number, which ``read_spill`` adds.
 from __future__ import annotations
 
 import os
-import zlib
 from array import array
 from pathlib import Path
 from typing import NamedTuple
 
-from hitbenefit.batch.core import Record
+from hitbenefit.batch.core import Record, partition_of
 from hitbenefit.batch.inputs import BOM, InputFile, is_json_lines, iter_records, mbi_of
 from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.x12.segments import X12Error
@@ -79,7 +78,7 @@ class _Buffers:
         self.counts = [0] * partitions
 
     def add(self, mbi: bytes, entry: tuple[int, ...]) -> None:
-        part = zlib.crc32(mbi) % self.partitions  # the same number as core.partition_of(mbi as text)
+        part = partition_of(mbi, self.partitions)
         buffer = self.buffers[part]
         buffer.extend(entry)
         self.counts[part] += 1
