@@ -23,7 +23,7 @@ from array import array
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 from hitbenefit.claims.model import Claim, Decision
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_text, forget_remembered, gather
@@ -52,7 +52,7 @@ class Record(NamedTuple):
     seq: int
     source: str
     record: int
-    text: bytes | str
+    text: bytes  # the claim's JSON, UTF-8
 
 
 def schema():
@@ -92,12 +92,11 @@ class Partition(NamedTuple):
     chunks: list[list[int]]  # [output chunk, first claim, its JSON line's start, its first row] where a chunk starts
 
 
-def adjudicate_records(records: Iterable[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
-    """Read and adjudicate one partition in ``seq`` order, or the errors found (every bad record is
-    reported; when there is one, nothing is adjudicated)."""
+def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
+    """Read and adjudicate one partition's records, given in ``seq`` order (``spill.read_spill``), or
+    the errors found (every bad record is reported; when there is one, nothing is adjudicated)."""
     import pyarrow as pa
 
-    records = sorted(records, key=lambda r: r.seq)
     claims: list[Claim] = []
     errors: list[ClaimInputError] = []
     with collector_paused():

@@ -89,7 +89,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Adjudicate years of claims, partitioned by beneficiary.
 
-        Partitioned by beneficiary, on every core or on Spark."""
+        On every core or on Spark; outputs in input order. After a kill, rerun the same command: finished
+        partitions are kept."""
         from hitbenefit.batch import BatchError, run_batch
         from hitbenefit.batch.run import TableOptions
 
