@@ -155,6 +155,21 @@ def test_wrong_date_in_a_period():
     assert only_error(bad).field == "beneficiary.part_b[0].from"
 
 
+@pytest.mark.parametrize("to, field", [("2025-02-31", "beneficiary.institutional_stays[0].to"),
+                                       ("2025-01-01", "beneficiary.institutional_stays[0].to")])
+def test_wrong_end_of_a_stay_names_the_stay(to, field):
+    bad = claim()
+    bad["beneficiary"]["institutional_stays"][0]["to"] = to
+    assert only_error(bad).field == field
+
+
+@pytest.mark.parametrize("value", ["", 0, False, {}])
+def test_stays_that_are_not_a_list(value):
+    bad = claim()
+    bad["beneficiary"]["institutional_stays"] = value
+    assert only_error(bad).field == "beneficiary.institutional_stays"
+
+
 def test_period_ending_before_it_starts():
     bad = claim()
     bad["beneficiary"]["medicare_advantage"] = [{"from": "2025-01-10", "to": "2025-01-01"}]
@@ -221,6 +236,8 @@ def test_duplicate_line_numbers():
 
 def test_wrong_payer_and_stay_kind():
     assert only_error(claim(payer="medicaid")).field == "payer"
+    assert only_error(claim(payer="")).field == "payer"
+    assert only_error(claim(payer=False)).field == "payer"
     bad = claim()
     bad["beneficiary"]["institutional_stays"][0]["kind"] = "hotel"
     assert only_error(bad).field == "beneficiary.institutional_stays[0].kind"

@@ -302,8 +302,10 @@ def _supplier(where: _Where, value: Any) -> Supplier:
 
 def _beneficiary(where: _Where, value: Any) -> Beneficiary:
     _object(where, "beneficiary", value, _BENEFICIARY, ("mbi",))
-    stays = value.get("institutional_stays") or []
-    if not isinstance(stays, list):
+    stays = value.get("institutional_stays")
+    if stays is None:
+        stays = []
+    elif not isinstance(stays, list):
         raise where.error("beneficiary.institutional_stays", f"expected a list, found {_kind(stays)}")
     parsed_stays = []
     for i, stay in enumerate(stays):
@@ -313,7 +315,7 @@ def _beneficiary(where: _Where, value: Any) -> Beneficiary:
             _object(where, f, stay, _STAY, ("from", "kind"))
             if stay["kind"] not in STAY_KINDS:
                 raise where.error(f + ".kind", f"must be one of {', '.join(STAY_KINDS)}, found {_kind(stay['kind'])}")
-            (period,) = _periods(where, f, [{"from": stay["from"], "to": stay.get("to")}])
+            period = _period(where, f, {"from": stay["from"], "to": stay.get("to")})
         parsed_stays.append(InstitutionalStay(period, stay["kind"]))
     return Beneficiary(  # by position, in the order of its fields (as for a claim's lines)
         _text(where, "beneficiary.mbi", value["mbi"], optional=False),
@@ -502,7 +504,9 @@ def claim_from_json(value: Any, source: str = "<input>", record: int = 1, *, flo
         claim_id = claim_id.strip() or _text(where, "claim_id", claim_id, optional=False)
     else:
         claim_id = _claim_start(where, value)
-    payer = value.get("payer") or "medicare-ffs"
+    payer = value.get("payer")
+    if payer is None:
+        payer = "medicare-ffs"
     if payer not in PAYERS:
         raise where.error("payer", f"must be one of {', '.join(PAYERS)}, found {_kind(payer)}")
     lines_in = value["lines"]
