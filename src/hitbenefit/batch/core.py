@@ -7,12 +7,13 @@ uses: no rule is copied here). A finished partition is two files, each claim in 
 
 * ``p-NNNNN.decisions``: the claims' decision JSON lines (``claims.write_json.decision_json_line``),
   one after another, then the index: per claim three int64 (``seq``, end of its JSON line, end of
-  its rows);
+  its rows), then where each output chunk starts in it (``chunk_starts``);
 * ``p-NNNNN.arrow``: the flat rows (``ROW_COLUMNS``, one per claim line), an Arrow IPC file.
 
 The outputs are then assembled in input order, ``CHUNK`` claims at a time and the chunks in parallel
-(``chunk_pieces``, ``assemble_chunk``), so they do not depend on the engine, the worker count or the
-partition count.
+(``chunk_sizes``, ``assemble_chunk``), so they do not depend on the engine, the worker count or the
+partition count. Nothing held in memory grows with partitions times chunks: each chunk's worker reads
+every partition's start of that chunk from the partition's file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from array import array
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from hitbenefit.claims.model import Claim, Decision
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_text, forget_remembered, gather
@@ -36,9 +37,18 @@ ROW_COLUMNS = ("claim_id", "seq", "line", "hcpcs", "status", "claim_status", "ca
                "reasons", "service_date", "month", "mbi", "supplier_npi", "locality", "payer",
                "charge", "allowed", "deductible", "coinsurance", "sequestration", "paid")
 MONEY_COLUMNS = ("charge", "allowed", "deductible", "coinsurance", "sequestration", "paid")
+#: columns with few distinct values, dictionary-encoded in decisions.parquet (the others, such as claim_id
+#: and mbi, are nearly all distinct: a dictionary would only cost time and space)
+DICTIONARY_COLUMNS = ("hcpcs", "status", "claim_status", "visit_type", "reasons.list.element", "month",
+                      "supplier_npi", "locality", "payer")
 CHUNK = 16384  # claims per output chunk (a Parquet row group of about twice as many lines)
 WRITE_AT_ONCE = 1024  # JSON lines per pwritev (the system's limit, IOV_MAX, is 1024 on Linux)
 ROWS_BATCH = 128  # rows per record batch of a partition's rows file: a chunk reads only the batches it needs
+
+
+def chunk_count(claims: int) -> int:
+    """How many output chunks ``claims`` input claims make."""
+    return -(-claims // CHUNK)
 
 
 def partition_of(mbi: bytes, partitions: int) -> int:
@@ -89,7 +99,6 @@ class Partition(NamedTuple):
     text: bytes  # the decision JSON lines, in seq order
     index: array  # seq, end of JSON line, end of rows: three int64 per claim
     claim_status: Counter
-    chunks: list[list[int]]  # [output chunk, first claim, its JSON line's start, its first row] where a chunk starts
 
 
 def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
@@ -109,11 +118,8 @@ def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition
         rows: list[tuple] = []
         lines: list[bytes] = []
         index = array("q")
-        chunks: list[list[int]] = []
         text_end = row_end = 0
-        for i, (rec, claim, decision) in enumerate(zip(records, claims, decisions)):
-            if not chunks or rec.seq // CHUNK != chunks[-1][0]:
-                chunks.append([rec.seq // CHUNK, i, text_end, row_end])
+        for rec, claim, decision in zip(records, claims, decisions):
             line = decision_json_line(decision)
             lines.append(line)
             text_end += len(line)
@@ -126,7 +132,7 @@ def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition
         del rows
         table = pa.Table.from_arrays([pa.array(c, type=types.field(i).type) for i, c in enumerate(columns)],
                                      schema=types)
-        return Partition(table, b"".join(lines), index, status, chunks), []
+        return Partition(table, b"".join(lines), index, status), []
 
 
 def summarize(part: Partition) -> dict:
@@ -164,9 +170,26 @@ def partition_paths(parts: Path, p: int) -> tuple[Path, Path]:
     return stem.with_suffix(".decisions"), stem.with_suffix(".arrow")
 
 
-def write_partition(part: Partition, parts: Path, p: int) -> list[int]:
-    """A partition's files, each under a temporary name, then renamed (atomic on one filesystem: a rerun
-    after a kill finds whole files or none); their sizes, which a rerun checks (``partition_sizes``)."""
+def chunk_starts(index: array, chunks: int) -> array:
+    """Where each output chunk starts in a partition (``index``: its claims' ``seq``, line end and row end):
+    for every chunk ``c`` from 0 to ``chunks``, the partition's first claim with ``seq`` at least
+    ``c * CHUNK``, and the start of its JSON line and of its rows (three int64 a chunk; the last entry is
+    the partition's claim, text and row totals)."""
+    starts = array("q")
+    i, n, text, rows = 0, len(index) // 3, 0, 0
+    for c in range(chunks + 1):
+        bound = c * CHUNK
+        while i < n and index[3 * i] < bound:
+            text, rows = index[3 * i + 1], index[3 * i + 2]
+            i += 1
+        starts.extend((i, text, rows))
+    return starts
+
+
+def write_partition(part: Partition, parts: Path, p: int, chunks: int) -> list[int]:
+    """A partition's files (``chunks``: the output's chunk count), each under a temporary name, then renamed
+    (atomic on one filesystem: a rerun after a kill finds whole files or none); their sizes, which a rerun
+    checks (``partition_sizes``)."""
     import pyarrow as pa
 
     decisions, rows = partition_paths(parts, p)
@@ -174,6 +197,7 @@ def write_partition(part: Partition, parts: Path, p: int) -> list[int]:
     with tmp.open("wb") as handle:
         handle.write(part.text)
         part.index.tofile(handle)
+        chunk_starts(part.index, chunks).tofile(handle)
     os.replace(tmp, decisions)
     tmp = rows.with_name(rows.name + ".tmp")
     with pa.OSFile(str(tmp), "wb") as sink:
@@ -194,48 +218,60 @@ def partition_sizes(parts: Path, p: int) -> list[int]:
     return sizes
 
 
-class Piece(NamedTuple):
-    """One partition's share of one output chunk: its claims ``first``-``last`` (exclusive), their JSON
-    lines' bytes ``text_from``-``text_to`` and their rows ``row_from``-``row_to``."""
-
-    partition: int
-    claims: int  # the partition's claim count (its index is the last 24 * claims bytes)
-    first: int
-    last: int
-    text_from: int
-    text_to: int
-    row_from: int
-    row_to: int
+def _starts_of(fd: int, chunks: int, c: int) -> tuple[int, ...]:
+    """From an open ``.decisions`` file: chunk ``c``'s start and end (first claim, JSON start, first row;
+    then the same for chunk ``c + 1``) and the partition's text total (where its index begins)."""
+    table = os.fstat(fd).st_size - 24 * (chunks + 1)
+    piece = array("q", os.pread(fd, 48, table + 24 * c))
+    totals = array("q", os.pread(fd, 24, table + 24 * chunks))
+    return (*piece, totals[1])
 
 
-def assemble_chunk(parts: Path, pieces: list[Piece], jsonl: Path, offset: int, rows_out: Path) -> None:
-    """One output chunk: its claims' JSON lines in ``seq`` order written into ``jsonl`` at ``offset``
-    (the file is already sized; chunks are written in parallel), their rows in the same order into
-    ``rows_out`` (an Arrow IPC file, for the Parquet writer)."""
+def chunk_sizes(parts: Path, partitions: int, chunks: int) -> list[int]:
+    """Each output chunk's bytes of JSON lines, summed over the finished partitions (one partition's chunk
+    starts in memory at a time)."""
+    sizes = [0] * chunks
+    for p in range(partitions):
+        decisions, _rows = partition_paths(parts, p)
+        with decisions.open("rb") as handle:
+            handle.seek(-24 * (chunks + 1), os.SEEK_END)
+            starts = array("q", handle.read())
+        for c in range(chunks):
+            sizes[c] += starts[3 * c + 4] - starts[3 * c + 1]
+    return sizes
+
+
+def assemble_chunk(parts: Path, c: int, partitions: int, chunks: int, jsonl: Path, offset: int,
+                   rows_out: Path) -> None:
+    """Output chunk ``c`` (of ``chunks``): its claims' JSON lines from every partition, in ``seq`` order,
+    written into ``jsonl`` at ``offset`` (the file is already sized; chunks are written in parallel), their
+    rows in the same order into ``rows_out`` (an Arrow IPC file, for the Parquet writer)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     found: list[tuple] = []
     batches = []
-    for piece in pieces:
-        decisions, rows = partition_paths(parts, piece.partition)
+    for p in range(partitions):
+        decisions, rows = partition_paths(parts, p)
         fd = os.open(decisions, os.O_RDONLY)
         try:
-            data = os.pread(fd, piece.text_to - piece.text_from, piece.text_from)
-            index = array("q", os.pread(fd, 24 * (piece.last - piece.first),
-                                        os.fstat(fd).st_size - 24 * (piece.claims - piece.first)))
+            first, text_from, row_from, last, text_to, row_to, index_at = _starts_of(fd, chunks, c)
+            if first == last:
+                continue
+            data = os.pread(fd, text_to - text_from, text_from)
+            index = array("q", os.pread(fd, 24 * (last - first), index_at + 24 * first))
         finally:
             os.close(fd)
         start = 0
         for k in range(0, len(index), 3):
-            end = index[k + 1] - piece.text_from
+            end = index[k + 1] - text_from
             found.append((index[k], data, start, end))
             start = end
         with pa.OSFile(str(rows)) as handle:
             reader = pa.ipc.open_file(handle)
-            for b in range(piece.row_from // ROWS_BATCH, (piece.row_to - 1) // ROWS_BATCH + 1):
-                batch, first = reader.get_batch(b), b * ROWS_BATCH
-                low, high = max(piece.row_from, first) - first, min(piece.row_to, first + batch.num_rows) - first
+            for b in range(row_from // ROWS_BATCH, (row_to - 1) // ROWS_BATCH + 1):
+                batch, at = reader.get_batch(b), b * ROWS_BATCH
+                low, high = max(row_from, at) - at, min(row_to, at + batch.num_rows) - at
                 batches.append(batch.slice(low, high - low))
     found.sort()
     fd = os.open(jsonl, os.O_WRONLY)
@@ -250,26 +286,6 @@ def assemble_chunk(parts: Path, pieces: list[Piece], jsonl: Path, offset: int, r
     with pa.OSFile(str(rows_out), "wb") as sink:
         with pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-
-
-def chunk_pieces(markers: list[dict]) -> Iterator[tuple[list[Piece], int]]:
-    """Each output chunk's pieces and JSON bytes, in order, from the finished partitions' markers (each
-    with ``claims``, ``chunks`` as ``Partition.chunks`` and ``end``: claims, text and row totals)."""
-    cursors = [0] * len(markers)
-    chunk = 0
-    total = sum(m["claims"] for m in markers)
-    while chunk * CHUNK < total:
-        pieces, size = [], 0
-        for p, marker in enumerate(markers):
-            starts, k = marker["chunks"], cursors[p]
-            if k < len(starts) and starts[k][0] == chunk:
-                _c, first, text_from, row_from = starts[k]
-                last, text_to, row_to = starts[k + 1][1:] if k + 1 < len(starts) else marker["end"]
-                pieces.append(Piece(p, marker["claims"], first, last, text_from, text_to, row_from, row_to))
-                size += text_to - text_from
-                cursors[p] = k + 1
-        yield pieces, size
-        chunk += 1
 
 
 def read_table(path: Path):

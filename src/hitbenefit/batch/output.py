@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from hitbenefit.batch import charts
-from hitbenefit.batch.core import MONEY_COLUMNS, assemble_chunk, chunk_pieces, read_table, schema
+from hitbenefit.batch.core import DICTIONARY_COLUMNS, MONEY_COLUMNS, assemble_chunk, chunk_count, chunk_sizes, read_table, schema
 
 ZERO = Decimal("0.00")
 
@@ -79,8 +79,8 @@ class Summary:
         return charts.page("Batch adjudication summary", "".join(body))
 
 
-def assemble(parts: Path, markers: list[dict], summary: Summary, out: Path, imap, tick=lambda n: None) -> None:
-    """Write the final files from the finished partitions (``markers``: their ``.done`` contents):
+def assemble(parts: Path, partitions: int, summary: Summary, out: Path, imap, tick=lambda n: None) -> None:
+    """Write the final files from the finished partitions (``summary``: their partial summaries added up):
     ``decisions.jsonl`` sized first, then its chunks written in place in parallel by ``imap`` (an
     ordered map, e.g. a pool's) with ``core.assemble_chunk``; their rows go to ``decisions.parquet`` in
     order, one row group a chunk. Under temporary names, then renamed."""
@@ -90,13 +90,16 @@ def assemble(parts: Path, markers: list[dict], summary: Summary, out: Path, imap
                                                    "summary.html")}
     chunks = parts.parent / "chunks"
     chunks.mkdir(exist_ok=True)
+    count = chunk_count(summary.claims)
     jobs, offset = [], 0
-    for c, (pieces, size) in enumerate(chunk_pieces(markers)):
-        jobs.append((str(parts), pieces, str(tmp["decisions.jsonl"]), offset, str(chunks / f"c-{c:05d}.arrow")))
+    for c, size in enumerate(chunk_sizes(parts, partitions, count)):
+        jobs.append((str(parts), c, partitions, count, str(tmp["decisions.jsonl"]), offset,
+                     str(chunks / f"c-{c:05d}.arrow")))
         offset += size
     with tmp["decisions.jsonl"].open("wb") as jsonl:
         jsonl.truncate(offset)
-    with pq.ParquetWriter(tmp["decisions.parquet"], schema(), compression="zstd") as writer:
+    with pq.ParquetWriter(tmp["decisions.parquet"], schema(), compression="zstd",
+                          use_dictionary=list(DICTIONARY_COLUMNS)) as writer:
         for rows in imap(_assemble_star, jobs):
             table = read_table(Path(rows))
             if table.num_rows:
@@ -111,6 +114,6 @@ def assemble(parts: Path, markers: list[dict], summary: Summary, out: Path, imap
 
 
 def _assemble_star(job) -> str:
-    parts, pieces, jsonl, offset, rows = job
-    assemble_chunk(Path(parts), pieces, Path(jsonl), offset, Path(rows))
+    parts, c, partitions, count, jsonl, offset, rows = job
+    assemble_chunk(Path(parts), c, partitions, count, Path(jsonl), offset, Path(rows))
     return rows

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from hitbenefit.batch.core import CHUNK, adjudicate_records, partition_sizes, summarize, write_partition
+from hitbenefit.batch.core import adjudicate_records, chunk_count, partition_sizes, summarize, write_partition
 from hitbenefit.batch.inputs import expand_inputs, fingerprint, total_bytes
 from hitbenefit.batch.output import Summary, assemble
 from hitbenefit.batch.spill import Spilled, combine, read_spill, segments, spill_segment
 from hitbenefit.claims.read_json import ClaimInputError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 BYTES_PER_PARTITION = 8 << 20  # about 7,000 synthetic claims: a partition must fit in memory
 MAX_PARTITIONS = 4096
 
@@ -120,17 +120,17 @@ def process_partition(work: str, p: int, sources: list[str], options: TableOptio
                       ) -> tuple[int, int, list[str], float]:
     """Adjudicate partition ``p`` from its spill file; write its files, then its marker (with its summary)."""
     work_dir = Path(work)
+    spilled = _read_json(work_dir / "spill.done")
     try:
-        records = read_spill(work_dir / "spill", p, sources, _read_json(work_dir / "spill.done")["segments"])
+        records = read_spill(work_dir / "spill", p, sources, spilled["segments"])
     except ClaimInputError as exc:
         return p, 0, [str(exc)], peak_mb()
     part, errors = adjudicate_records(records, worker_tables(options or TableOptions()))
     if errors:
         return p, len(records), [str(e) for e in errors[:20]], peak_mb()
     parts = work_dir / "parts"
-    sizes = write_partition(part, parts, p)
-    _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(part), "chunks": part.chunks,
-                                      "end": [len(records), len(part.text), part.rows.num_rows], "sizes": sizes})
+    sizes = write_partition(part, parts, p, chunk_count(sum(spilled["counts"])))
+    _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(part), "sizes": sizes})
     return p, len(records), [], peak_mb()
 
 
@@ -246,11 +246,10 @@ def _assemble(work: Path, partitions: int, out: Path, pool, rep: Reporter) -> in
     """Phase 3: the final files, in input order (the chunks in parallel on the pool); the claim count."""
     parts = work / "parts"
     summary = Summary()
-    markers = [_read_json(done_path(parts, p)) for p in range(partitions)]
-    for marker in markers:
-        summary.add(marker.pop("summary"))
-    rep.phase("Writing outputs", -(-summary.claims // CHUNK))
-    assemble(parts, markers, summary, out, pool.imap, tick=rep.advance)
+    for p in range(partitions):
+        summary.add(_read_json(done_path(parts, p))["summary"])
+    rep.phase("Writing outputs", chunk_count(summary.claims))
+    assemble(parts, partitions, summary, out, pool.imap, tick=rep.advance)
     rep.done()
     return summary.claims
 
