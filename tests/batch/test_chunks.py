@@ -40,3 +40,9 @@ def test_small_chunks_change_nothing(tmp_path, monkeypatch, synth_file):
     a, b = (pq.ParquetFile(tmp_path / folder / "decisions.parquet") for folder in ("whole", "small"))
     assert b.metadata.num_row_groups == 55 and a.metadata.num_row_groups == 1
     assert a.read().equals(b.read())
+
+
+def test_partition_files_hold_the_decisions_compressed(tmp_path, synth_file):
+    run_batch([synth_file], tmp_path / "out", workers=1, partitions=4, keep_work=True)
+    held = sum(path.stat().st_size for path in (tmp_path / "out" / "_work" / "parts").glob("p-*.decisions"))
+    assert held * 10 < (tmp_path / "out" / "decisions.jsonl").stat().st_size

@@ -6,8 +6,10 @@ A partition is a list of spilled records ``(seq, source, record, claim JSON byte
 uses: no rule is copied here). A finished partition is two files, each claim in ``seq`` order:
 
 * ``p-NNNNN.decisions``: the claims' decision JSON lines (``claims.write_json.decision_json_line``),
-  one after another, then the index: per claim three int64 (``seq``, end of its JSON line, end of
-  its rows), then where each output chunk starts in it (``chunk_starts``);
+  one block per output chunk, each compressed (zstd, level 1: decisions repeat their wording, so a
+  block is some 1/50 of its text), then the index: per claim three int64 (``seq``, end of its JSON
+  line in the partition's whole text, end of its rows), then where each output chunk starts in it
+  (``chunk_starts``, and its block);
 * ``p-NNNNN.arrow``: the flat rows (``ROW_COLUMNS``, one per claim line), an Arrow IPC file.
 
 The outputs are then assembled in input order, ``CHUNK`` claims at a time and the chunks in parallel
@@ -43,6 +45,7 @@ DICTIONARY_COLUMNS = ("hcpcs", "status", "claim_status", "visit_type", "reasons.
                       "supplier_npi", "locality", "payer")
 CHUNK = 16384  # claims per output chunk (a Parquet row group of about twice as many lines)
 WRITE_AT_ONCE = 1024  # JSON lines per pwritev (the system's limit, IOV_MAX, is 1024 on Linux)
+STARTS = 4  # int64 per chunk in a partition's chunk table: first claim, JSON start, first row, block start
 ROWS_BATCH = 128  # rows per record batch of a partition's rows file: a chunk reads only the batches it needs
 
 
@@ -186,6 +189,12 @@ def chunk_starts(index: array, chunks: int) -> array:
     return starts
 
 
+def _codec():
+    import pyarrow as pa
+
+    return pa.Codec("zstd", compression_level=1)
+
+
 def write_partition(part: Partition, parts: Path, p: int, chunks: int) -> list[int]:
     """A partition's files (``chunks``: the output's chunk count), each under a temporary name, then renamed
     (atomic on one filesystem: a rerun after a kill finds whole files or none); their sizes, which a rerun
@@ -194,10 +203,15 @@ def write_partition(part: Partition, parts: Path, p: int, chunks: int) -> list[i
 
     decisions, rows = partition_paths(parts, p)
     tmp = decisions.with_name(decisions.name + ".tmp")
+    starts, table, block, codec = chunk_starts(part.index, chunks), array("q"), 0, _codec()
     with tmp.open("wb") as handle:
-        handle.write(part.text)
+        for c in range(chunks + 1):
+            table.extend((*starts[3 * c:3 * c + 3], block))
+            text_from, text_to = starts[3 * c + 1], starts[3 * c + 4] if c < chunks else 0
+            if text_to > text_from:
+                block += handle.write(codec.compress(memoryview(part.text)[text_from:text_to]))
         part.index.tofile(handle)
-        chunk_starts(part.index, chunks).tofile(handle)
+        table.tofile(handle)
     os.replace(tmp, decisions)
     tmp = rows.with_name(rows.name + ".tmp")
     with pa.OSFile(str(tmp), "wb") as sink:
@@ -219,12 +233,12 @@ def partition_sizes(parts: Path, p: int) -> list[int]:
 
 
 def _starts_of(fd: int, chunks: int, c: int) -> tuple[int, ...]:
-    """From an open ``.decisions`` file: chunk ``c``'s start and end (first claim, JSON start, first row;
-    then the same for chunk ``c + 1``) and the partition's text total (where its index begins)."""
-    table = os.fstat(fd).st_size - 24 * (chunks + 1)
-    piece = array("q", os.pread(fd, 48, table + 24 * c))
-    totals = array("q", os.pread(fd, 24, table + 24 * chunks))
-    return (*piece, totals[1])
+    """From an open ``.decisions`` file: chunk ``c``'s start and end (first claim, JSON start, first row,
+    block start; then the same for chunk ``c + 1``) and where the partition's index begins (the blocks' end)."""
+    table = os.fstat(fd).st_size - 8 * STARTS * (chunks + 1)
+    piece = array("q", os.pread(fd, 16 * STARTS, table + 8 * STARTS * c))
+    totals = array("q", os.pread(fd, 8 * STARTS, table + 8 * STARTS * chunks))
+    return (*piece, totals[3])
 
 
 def chunk_sizes(parts: Path, partitions: int, chunks: int) -> list[int]:
@@ -234,10 +248,10 @@ def chunk_sizes(parts: Path, partitions: int, chunks: int) -> list[int]:
     for p in range(partitions):
         decisions, _rows = partition_paths(parts, p)
         with decisions.open("rb") as handle:
-            handle.seek(-24 * (chunks + 1), os.SEEK_END)
+            handle.seek(-8 * STARTS * (chunks + 1), os.SEEK_END)
             starts = array("q", handle.read())
         for c in range(chunks):
-            sizes[c] += starts[3 * c + 4] - starts[3 * c + 1]
+            sizes[c] += starts[STARTS * (c + 1) + 1] - starts[STARTS * c + 1]
     return sizes
 
 
@@ -251,14 +265,17 @@ def assemble_chunk(parts: Path, c: int, partitions: int, chunks: int, jsonl: Pat
 
     found: list[tuple] = []
     batches = []
+    codec = _codec()
     for p in range(partitions):
         decisions, rows = partition_paths(parts, p)
         fd = os.open(decisions, os.O_RDONLY)
         try:
-            first, text_from, row_from, last, text_to, row_to, index_at = _starts_of(fd, chunks, c)
+            (first, text_from, row_from, block_from, last, text_to, row_to, block_to,
+             index_at) = _starts_of(fd, chunks, c)
             if first == last:
                 continue
-            data = os.pread(fd, text_to - text_from, text_from)
+            data = memoryview(codec.decompress(os.pread(fd, block_to - block_from, block_from),
+                                               decompressed_size=text_to - text_from))
             index = array("q", os.pread(fd, 24 * (last - first), index_at + 24 * first))
         finally:
             os.close(fd)
@@ -277,7 +294,7 @@ def assemble_chunk(parts: Path, c: int, partitions: int, chunks: int, jsonl: Pat
     fd = os.open(jsonl, os.O_WRONLY)
     try:
         for i in range(0, len(found), WRITE_AT_ONCE):
-            lines = [memoryview(data)[start:end] for _seq, data, start, end in found[i:i + WRITE_AT_ONCE]]
+            lines = [data[start:end] for _seq, data, start, end in found[i:i + WRITE_AT_ONCE]]
             offset += os.pwritev(fd, lines, offset)
     finally:
         os.close(fd)

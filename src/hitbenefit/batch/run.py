@@ -26,7 +26,7 @@ from hitbenefit.batch.output import Summary, assemble
 from hitbenefit.batch.spill import Spilled, combine, read_spill, segments, spill_segment
 from hitbenefit.claims.read_json import ClaimInputError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 BYTES_PER_PARTITION = 8 << 20  # about 7,000 synthetic claims: a partition must fit in memory
 MAX_PARTITIONS = 4096
 
