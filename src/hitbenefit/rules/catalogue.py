@@ -58,7 +58,8 @@ DRUG_RULES = (
     drugs.drug_paid_under_dme,
 )
 """Checks on a drug J-code line, after ``DRUG_CODE_RULE`` has passed. Like it, they read only the line's code,
-date of service, drug name and modifiers (and the parameters): the engine remembers what they find by these."""
+date of service, drug name and modifiers (and the parameters): the engine remembers what they find by these
+(``tests/test_drug_line_checks.py`` fails when a drug rule reads anything else of the line)."""
 
 OTHER_RULES = (coding.not_a_dme_item, coding.known_hit_code)
 """Checks on any other line."""
