@@ -104,15 +104,15 @@ def test_bad_input_names_file_and_record(tmp_path, synth_claims):
     with pytest.raises(BatchError) as caught:
         run_batch([str(path)], tmp_path / "out", workers=1, partitions=2)
     assert any(str(path) in e and "record 3" in e for e in caught.value.errors), caught.value.errors
-    done = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(path), "--out", str(tmp_path / "o"),
+    done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", str(path), "--out", str(tmp_path / "o"),
                            "--no-progress"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "bad.jsonl" in done.stderr and "record 3" in done.stderr and "service_date" in done.stderr
-    missing = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(tmp_path / "nope.jsonl"),
+    missing = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", str(tmp_path / "nope.jsonl"),
                               "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert missing.returncode == 2 and "nope.jsonl" in missing.stderr
     broken = tmp_path / "broken.jsonl"
     broken.write_text(good[0] + "\n{not json\n")
-    done = subprocess.run([sys.executable, "-m", "hitbenefit.batch", "batch", str(broken), "--out", str(tmp_path / "o"),
+    done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", str(broken), "--out", str(tmp_path / "o"),
                            "--no-progress"], capture_output=True, text=True)
     assert done.returncode == 2 and "broken.jsonl" in done.stderr and "record 2" in done.stderr, done.stderr

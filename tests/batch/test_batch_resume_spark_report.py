@@ -17,11 +17,7 @@ from tests.batch.conftest import OUTPUTS
 
 
 def _command() -> list[str]:
-    """``python -m hitbenefit`` once cli/main.py registers the batch commands, else the batch module."""
-    from hitbenefit.cli import main
-
-    names = {c.name or (c.callback.__name__ if c.callback else "") for c in main.app.registered_commands}
-    return [sys.executable, "-m", "hitbenefit" if "batch" in names else "hitbenefit.batch"]
+    return [sys.executable, "-m", "hitbenefit"]
 
 
 def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_out):

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from hitbenefit.batch import charts
+from hitbenefit import charts
 from hitbenefit.batch.core import DICTIONARY_COLUMNS, MONEY_COLUMNS, assemble_chunk, chunk_count, chunk_sizes, read_table, schema
 
 ZERO = Decimal("0.00")

@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from hitbenefit.batch import charts
+from hitbenefit import charts
 
 
 class ReportError(ValueError):

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
     TimeRemainingColumn
 from rich.text import Text
 
-from hitbenefit.cli.common import fail, fail_with_errors
+from hitbenefit.cli.common import GafOpt, LocalityOpt, NocOpt, RatesOpt, SuppliersOpt, fail, fail_with_errors
 
 
 class Engine(str, Enum):
@@ -78,11 +78,11 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Local engine processes (default: every core).")] = None,
         engine: Annotated[Engine, typer.Option("--engine", help="local (multiprocessing) or spark (PySpark).")] = Engine.local,
         partitions: Annotated[Optional[int], typer.Option("--partitions", min=1, max=4096, help="Partitions by beneficiary (default: one per 8 MB of input, at least 16).")] = None,
-        locality: Annotated[Optional[str], typer.Option("--locality", help="Payment locality for X12 claims, which carry none.")] = None,
-        rates: Annotated[Optional[Path], typer.Option("--rates")] = None,
-        gaf: Annotated[Optional[Path], typer.Option("--gaf")] = None,
-        suppliers: Annotated[Optional[Path], typer.Option("--suppliers")] = None,
-        noc_names: Annotated[Optional[Path], typer.Option("--noc-names")] = None,
+        locality: LocalityOpt = None,
+        rates: RatesOpt = None,
+        gaf: GafOpt = None,
+        suppliers: SuppliersOpt = None,
+        noc_names: NocOpt = None,
         spark_master: Annotated[str, typer.Option("--spark-master", help="With --engine spark.")] = "local[2]",
         keep_work: Annotated[bool, typer.Option("--keep-work", help="Keep OUT/_work (spill and partition files) after success.")] = False,
         progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on standard error.")] = True,

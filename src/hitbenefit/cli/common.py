@@ -4,6 +4,7 @@ problem, never a traceback), command groups, ``--db`` and ``--supplier`` options
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterable, Iterator, Optional
 
 import typer
@@ -18,6 +19,16 @@ DbOpt = Annotated[Optional[str], typer.Option(
                  "else $HITBENEFIT_HOME/hitbenefit.db.")]
 SupplierOpt = Annotated[Optional[str], typer.Option(
     "--supplier", help="Act as this supplier (10-digit NPI) instead of the system contractor.")]
+RatesOpt = Annotated[Optional[Path], typer.Option(
+    "--rates", help="Rate CSV (year,locality,hcpcs,amount) replacing the bundled rates for this run.")]
+GafOpt = Annotated[Optional[Path], typer.Option(
+    "--gaf", help="GAF CSV (year,locality,gaf) replacing the bundled GAFs for this run.")]
+SuppliersOpt = Annotated[Optional[Path], typer.Option(
+    "--suppliers", help="Supplier registry CSV (npi,specialty,accreditation_expires,licensed_states).")]
+NocOpt = Annotated[Optional[Path], typer.Option(
+    "--noc-names", help="Contractor's NOC drug-name table (CSV name,category) replacing the seed table.")]
+LocalityOpt = Annotated[Optional[str], typer.Option(
+    "--locality", help="Payment locality (MAC-locality, e.g. 11302-00) for X12 claims, which carry none.")]
 
 
 def fail(message: str) -> typer.Exit:

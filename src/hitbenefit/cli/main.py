@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -21,7 +20,7 @@ from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.cli import batch as batch_cli
 from hitbenefit.cli import care as care_cli
 from hitbenefit.cli import billing, reconcile, serve
-from hitbenefit.cli.common import fail, fail_with_errors
+from hitbenefit.cli.common import GafOpt, LocalityOpt, NocOpt, RatesOpt, SuppliersOpt, fail, fail_with_errors
 from hitbenefit.cli.db import db_app, keys_app, users_app
 from hitbenefit.cli.directory import directory_app
 from hitbenefit.cli.rates import rates_app
@@ -61,11 +60,6 @@ class Format(str, Enum):
     fhir = "fhir"
 
 
-RatesOpt = Annotated[Optional[Path], typer.Option("--rates", help="Rate CSV (year,locality,hcpcs,amount) replacing the bundled rates for this run.")]
-GafOpt = Annotated[Optional[Path], typer.Option("--gaf", help="GAF CSV (year,locality,gaf) replacing the bundled GAFs for this run.")]
-SuppliersOpt = Annotated[Optional[Path], typer.Option("--suppliers", help="Supplier registry CSV (npi,specialty,accreditation_expires,licensed_states).")]
-NocOpt = Annotated[Optional[Path], typer.Option("--noc-names", help="Contractor's NOC drug-name table (CSV name,category) replacing the seed table.")]
-LocalityOpt = Annotated[Optional[str], typer.Option("--locality", help="Payment locality (MAC-locality, e.g. 11302-00) for X12 claims, which carry none.")]
 HistoryOpt = Annotated[Optional[list[str]], typer.Option("--history", help="Earlier claims (JSON) whose accepted lines form the beneficiaries' history.")]
 
 
