@@ -99,13 +99,15 @@ def done_path(parts: Path, p: int) -> Path:
 _TABLES = None
 
 
-def _init_worker(options: TableOptions) -> None:
+def _init_worker(options: TableOptions | None) -> None:
+    """Ready a worker: the tables loaded (none for a pool that only spills and assembles, as for Spark)."""
     import gc
 
     import pyarrow as pa
 
     global _TABLES
-    _TABLES = options.load()
+    if options is not None:
+        _TABLES = options.load()
     pa.array([0])  # pyarrow's first conversion imports what it needs (pandas, when installed): done here, once
     gc.freeze()  # the tables live as long as the worker: the collector need not scan them
 
@@ -172,7 +174,8 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
     pending = [p for p in range(partitions) if not _finished(parts, p)]
 
     skipped, peaks = partitions - len(pending), [0.0]
-    with _LocalPool(workers, tables) as pool:  # its workers start while the inputs are read
+    # its workers start while the inputs are read; with Spark they only spill and assemble: no tables
+    with _LocalPool(workers, tables if engine == "local" else None) as pool:
         t = time.perf_counter()
         if pending and not (work / "spill.done").exists():
             _spill_inputs(files, work, partitions, locality, pool, rep)
@@ -255,9 +258,10 @@ def _assemble(work: Path, partitions: int, out: Path, pool, rep: Reporter) -> in
 
 
 class _LocalPool:
-    """``workers`` processes from a fork server (or this one, for one worker), each loading the tables once."""
+    """``workers`` processes from a fork server (or this one, for one worker), each loading the tables once
+    (unless ``tables`` is None)."""
 
-    def __init__(self, workers: int | None, tables: TableOptions) -> None:
+    def __init__(self, workers: int | None, tables: TableOptions | None) -> None:
         self.workers, self.tables, self.pool = workers or os.cpu_count() or 1, tables, None
 
     def __enter__(self):
