@@ -116,3 +116,27 @@ def test_bad_input_names_file_and_record(tmp_path, synth_claims):
     done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", str(broken), "--out", str(tmp_path / "o"),
                            "--no-progress"], capture_output=True, text=True)
     assert done.returncode == 2 and "broken.jsonl" in done.stderr and "record 2" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("option, text, message", [
+    ("--rates", None, "cannot read"),
+    ("--rates", "year,locality,hcpcs,amount\n2025,xx,G0088,100.00\n", "row 2, field locality"),
+    ("--suppliers", "npi,specialty\n1234567893,D6\n", "the header must be"),
+    ("--noc-names", "name\nimmune globulin\n", "header must be"),
+])
+def test_a_bad_table_file_stops_the_batch_naming_it(tmp_path, synth_file, option, text, message):
+    table = tmp_path / "table.csv"
+    if text is not None:
+        table.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", synth_file, "--out", str(tmp_path / "o"),
+                           "--workers", "2", "--no-progress", option, str(table)],
+                          capture_output=True, text=True, timeout=120)  # a pool whose workers cannot start hung
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"hitbenefit: {table}") and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bad_locality_stops_the_batch_naming_the_option(tmp_path, synth_file):
+    with pytest.raises(BatchError) as caught:
+        run_batch([synth_file], tmp_path / "o", workers=1, locality="zz")
+    assert caught.value.errors == ["--locality: 'zz' is not MAC-locality like 01112-54"]

@@ -95,8 +95,23 @@ def done_path(parts: Path, p: int) -> Path:
     return parts / f"p-{p:05d}.done"
 
 
+def _check_tables(tables: TableOptions) -> None:
+    """Read the table files given (``--rates`` and the like) once, here: a bad one stops the batch with its
+    message before any worker starts (the bundled tables are checked by the tests)."""
+    if not any(vars(tables).values()):
+        return
+    from hitbenefit.parameters.load import ParameterError
+    from hitbenefit.rates.files import RateFileError
+
+    try:
+        tables.load()
+    except (ClaimInputError, RateFileError, ParameterError, OSError) as exc:
+        raise BatchError([str(exc)]) from None
+
+
 # -- the local engine's worker (module level: it runs in the pool's processes) -----------------------
 _TABLES = None
+_TABLES_FAILED: Exception | None = None  # a pool whose initializer raised would start workers forever
 
 
 def _init_worker(options: TableOptions | None) -> None:
@@ -105,9 +120,12 @@ def _init_worker(options: TableOptions | None) -> None:
 
     import pyarrow as pa
 
-    global _TABLES
+    global _TABLES, _TABLES_FAILED
     if options is not None:
-        _TABLES = options.load()
+        try:
+            _TABLES = options.load()
+        except Exception as exc:  # noqa: BLE001 - raised again by the first partition (worker_tables)
+            _TABLES_FAILED = exc
     pa.array([0])  # pyarrow's first conversion imports what it needs (pandas, when installed): done here, once
     gc.freeze()  # the tables live as long as the worker: the collector need not scan them
 
@@ -115,6 +133,8 @@ def _init_worker(options: TableOptions | None) -> None:
 def worker_tables(options: TableOptions):
     if _TABLES is None:
         _init_worker(options)
+    if _TABLES_FAILED is not None:
+        raise _TABLES_FAILED
     return _TABLES
 
 
@@ -149,6 +169,14 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
         files = expand_inputs(inputs)
     except ClaimInputError as exc:
         raise BatchError([str(exc)]) from None
+    _check_tables(tables)
+    if locality is not None:
+        from hitbenefit.rates.files import normalize_locality
+
+        try:
+            locality = normalize_locality(locality, allow_national=False)
+        except ValueError as exc:
+            raise BatchError([f"--locality: {exc}"]) from None
     nbytes = total_bytes(files)
     manifest = {"format": FORMAT_VERSION, "inputs": fingerprint(files), "locality": locality,
                 "tables": tables.__dict__, "sources": [str(f.path) for f in files]}
