@@ -140,3 +140,13 @@ def test_a_bad_locality_stops_the_batch_naming_the_option(tmp_path, synth_file):
     with pytest.raises(BatchError) as caught:
         run_batch([synth_file], tmp_path / "o", workers=1, locality="zz")
     assert caught.value.errors == ["--locality: 'zz' is not MAC-locality like 01112-54"]
+
+
+def test_an_output_that_cannot_be_a_folder_is_named(tmp_path, synth_file):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for out, message in ((a_file, "the output must be a folder, and this is a file"),
+                         (a_file / "under", "Not a directory")):
+        done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", synth_file, "--out", str(out),
+                               "--workers", "1", "--no-progress"], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr == f"hitbenefit: {out}: {message}\n", done.stderr

@@ -165,6 +165,8 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
     rep = reporter or Reporter()
     tables = tables or TableOptions()
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BatchError([f"{out}: the output must be a folder, and this is a file"])
     try:
         files = expand_inputs(inputs)
     except ClaimInputError as exc:

@@ -106,6 +106,9 @@ def register(app: typer.Typer) -> None:
         except ImportError as exc:
             reporter.done()
             raise fail(str(exc)) from None
+        except OSError as exc:  # the output folder cannot be written (no space, no permission)
+            reporter.done()
+            raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
         if result.already_complete:
             typer.echo(f"{out}: already complete ({result.claims:,} claims); nothing to do", err=True)
             return
