@@ -150,3 +150,9 @@ def test_an_output_that_cannot_be_a_folder_is_named(tmp_path, synth_file):
         done = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", synth_file, "--out", str(out),
                                "--workers", "1", "--no-progress"], capture_output=True, text=True)
         assert done.returncode == 2 and done.stderr == f"hitbenefit: {out}: {message}\n", done.stderr
+
+
+def test_synth_into_a_folder_is_named(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "hitbenefit", "synth", "--claims", "5", "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr == f"hitbenefit: {tmp_path}: Is a directory\n", done.stderr

@@ -152,7 +152,10 @@ def register(app: typer.Typer) -> None:
 
         from hitbenefit.synth import generate_claims
 
-        handle = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+        try:
+            handle = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"{out}: {exc.strerror or exc}") from None
         try:
             for claim in generate_claims(claims, seed=seed):
                 handle.write(simplejson.dumps(claim, use_decimal=True, ensure_ascii=False, separators=(",", ":")))
