@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from hitbenefit.cli.common import fail
 from hitbenefit.money import dollars, to_cents
 from hitbenefit.parameters.load import hit_gcodes
 from hitbenefit.rates.model import ESTIMATE, RateTable
@@ -26,11 +27,6 @@ rates_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-
-
-def _die(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _label(table: RateTable, amount: Optional[Decimal]) -> str:
@@ -68,24 +64,24 @@ def show(
     from hitbenefit.rates.files import RateFileError, load_ratebook, normalize_locality
 
     if fmt not in ("table", "json"):
-        _die(f"--format: {fmt!r} is not table or json")
+        raise fail(f"--format: {fmt!r} is not table or json")
     try:
         book = load_ratebook(rates, gaf)
     except (RateFileError, ValueError) as exc:
-        _die(str(exc))
+        raise fail(str(exc))
     if not book.years():
-        _die("no rate tables found")
+        raise fail("no rate tables found")
     year = year or book.years()[-1]
     table = book.table(year)
     if table is None:
-        _die(f"--year: no rate table for {year}; tables exist for {', '.join(map(str, book.years()))}")
+        raise fail(f"--year: no rate table for {year}; tables exist for {', '.join(map(str, book.years()))}")
     if locality is not None:
         try:
             locality = normalize_locality(locality, allow_national=False)
         except ValueError as exc:
-            _die(f"--locality: {exc}")
+            raise fail(f"--locality: {exc}")
         if locality not in table.gaf and not any(loc == locality for loc, _ in table.locality):
-            _die(f"--locality: {locality} has no GAF or locality rate in the {year} table")
+            raise fail(f"--locality: {locality} has no GAF or locality rate in the {year} table")
     rows = _rows(table, locality)
     if fmt == "json":
         typer.echo(simplejson.dumps({
@@ -131,7 +127,7 @@ def import_cmd(
     try:
         folders = import_files(list(files), year, out)
     except (RateFileError, ValueError) as exc:
-        _die(str(exc))
+        raise fail(str(exc))
     for folder in folders:
         typer.echo(f"imported official {folder.name} rates into {folder}")
 
@@ -147,7 +143,7 @@ def build_estimates(
     try:
         folders = write_estimates(out or BUNDLED_DIR)
     except (OSError, ValueError) as exc:
-        _die(str(exc))
+        raise fail(str(exc))
     load_bundled_ratebook.cache_clear()  # type: ignore[attr-defined]
     for folder in folders:
         typer.echo(f"wrote estimate tables {folder}")
@@ -162,11 +158,11 @@ def localities_cmd(
     from hitbenefit.rates.localities import load_localities
 
     if fmt not in ("table", "json"):
-        _die(f"--format: {fmt!r} is not table or json")
+        raise fail(f"--format: {fmt!r} is not table or json")
     rows = [(code, loc) for code, loc in sorted(load_localities().items())
             if state is None or loc.state == state.strip().upper()]
     if state is not None and not rows:
-        _die(f"--state: no locality in {state!r}")
+        raise fail(f"--state: no locality in {state!r}")
     if fmt == "json":
         typer.echo(simplejson.dumps([{"locality": c, "state": l.state, "name": l.name, "counties": l.counties}
                                      for c, l in rows], indent=2))
