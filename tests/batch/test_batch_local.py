@@ -156,3 +156,22 @@ def test_synth_into_a_folder_is_named(tmp_path):
     done = subprocess.run([sys.executable, "-m", "hitbenefit", "synth", "--claims", "5", "--out", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr == f"hitbenefit: {tmp_path}: Is a directory\n", done.stderr
+
+
+def test_a_second_batch_into_the_same_folder_is_refused(tmp_path, synth_file):
+    import fcntl
+    import os
+
+    out = tmp_path / "o"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a running batch holds it
+    try:
+        with pytest.raises(BatchError) as caught:
+            run_batch([synth_file], out, workers=1)
+        assert caught.value.errors == [f"{out}: another hitbenefit batch is writing into this folder; wait for "
+                                       "it to finish, or give another --out"]
+        assert list(out.iterdir()) == []  # nothing of the running batch's was touched
+    finally:
+        os.close(held)
+    assert run_batch([synth_file], out, workers=1).claims == 2000  # once it is done

@@ -16,9 +16,10 @@ import multiprocessing
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from hitbenefit.batch.core import adjudicate_records, chunk_count, partition_sizes, summarize, write_partition
 from hitbenefit.batch.inputs import expand_inputs, fingerprint, total_bytes
@@ -179,6 +180,36 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
             locality = normalize_locality(locality, allow_national=False)
         except ValueError as exc:
             raise BatchError([f"--locality: {exc}"]) from None
+    out.mkdir(parents=True, exist_ok=True)
+    with _only_this_run(out):
+        return _run(files, out, workers, engine, partitions, locality, tables, rep, spark_master, keep_work,
+                    after_partition, started)
+
+
+@contextmanager
+def _only_this_run(out: Path) -> Iterator[None]:
+    """An exclusive lock on the output folder while the batch runs, so that a second batch into the same
+    folder stops with a message instead of undoing the first one's work. The system drops it when the
+    process ends, even on SIGKILL, so a rerun after a kill goes on."""
+    import fcntl
+
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchError([f"{out}: another hitbenefit batch is writing into this folder; wait for it to "
+                              "finish, or give another --out"]) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _run(files: list, out: Path, workers: int | None, engine: str, partitions: int | None, locality: str | None,
+         tables: TableOptions, rep: Reporter, spark_master: str, keep_work: bool,
+         after_partition: Callable[[int], None] | None, started: float) -> BatchResult:
+    """The batch proper, once its options are checked and its folder is locked: resume what a manifest of the
+    same inputs and options left, else start afresh; spill, adjudicate, assemble."""
     nbytes = total_bytes(files)
     manifest = {"format": FORMAT_VERSION, "inputs": fingerprint(files), "locality": locality,
                 "tables": tables.__dict__, "sources": [str(f.path) for f in files]}
@@ -195,7 +226,6 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
             shutil.rmtree(work)
         partitions = partitions or default_partitions(nbytes)
     manifest["partitions"] = partitions
-    out.mkdir(parents=True, exist_ok=True)
     work.mkdir(exist_ok=True)
     (work / "parts").mkdir(exist_ok=True)
     _write_json(work / "manifest.json", manifest)
