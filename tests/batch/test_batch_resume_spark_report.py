@@ -20,7 +20,8 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "hitbenefit"]
 
 
-def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_out):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])  # killed, or stopped with Ctrl-C
+def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_out, how):
     out = tmp_path / "out"
     args = [*_command(), "batch", synth_file, "--out", str(out), "--workers", "1", "--partitions", "40",
             "--no-progress"]
@@ -32,8 +33,12 @@ def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_ou
             break
         time.sleep(0.01)
     assert proc.poll() is None, "the batch finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, how)
+    stopped = proc.wait(timeout=60)
+    if how == signal.SIGINT:
+        assert stopped == 130
+        assert proc.stderr.read().decode().endswith(f"interrupted; finished partitions are kept in {out}: rerun "
+                                                    "the same command to go on\n")
     finished = len(list(parts.glob("*.done")))
     assert 5 <= finished < 40
     assert not (out / "decisions.jsonl").exists()

@@ -109,6 +109,11 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:  # the output folder cannot be written (no space, no permission)
             reporter.done()
             raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
+        except KeyboardInterrupt:
+            reporter.done()
+            typer.echo(f"hitbenefit: interrupted; finished partitions are kept in {out}: rerun the same command "
+                       "to go on", err=True)
+            raise typer.Exit(130) from None
         if result.already_complete:
             typer.echo(f"{out}: already complete ({result.claims:,} claims); nothing to do", err=True)
             return
