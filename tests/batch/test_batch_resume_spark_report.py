@@ -20,7 +20,7 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "hitbenefit"]
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])  # killed, or stopped with Ctrl-C
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])  # or Ctrl-C
 def test_killed_batch_resumes_to_identical_output(tmp_path, synth_file, local_out, how):
     out = tmp_path / "out"
     args = [*_command(), "batch", synth_file, "--out", str(out), "--workers", "1", "--partitions", "40",
