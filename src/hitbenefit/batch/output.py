@@ -15,7 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from hitbenefit import charts
-from hitbenefit.batch.core import DICTIONARY_COLUMNS, MONEY_COLUMNS, assemble_chunk, chunk_count, chunk_sizes, read_table, schema
+from hitbenefit.batch.core import (DICTIONARY_COLUMNS, MONEY_COLUMNS, assemble_chunk, chunk_count, chunk_sizes,
+                                   read_table, schema)
 
 ZERO = Decimal("0.00")
 

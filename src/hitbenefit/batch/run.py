@@ -125,7 +125,7 @@ def _init_worker(options: TableOptions | None) -> None:
     if options is not None:
         try:
             _TABLES = options.load()
-        except Exception as exc:  # noqa: BLE001 - raised again by the first partition (worker_tables)
+        except Exception as exc:  # raised again by the worker's first partition (worker_tables)
             _TABLES_FAILED = exc
     pa.array([0])  # pyarrow's first conversion imports what it needs (pandas, when installed): done here, once
     gc.freeze()  # the tables live as long as the worker: the collector need not scan them
@@ -190,7 +190,8 @@ def run_batch(inputs: list[str], out: str | Path, *, workers: int | None = None,
 def _only_this_run(out: Path) -> Iterator[None]:
     """An exclusive lock on the output folder while the batch runs, so that a second batch into the same
     folder stops with a message instead of undoing the first one's work. The system drops it when the
-    process ends, even on SIGKILL, so a rerun after a kill goes on."""
+    process ends, even on SIGKILL, so a rerun after a kill goes on. (A filesystem that cannot lock at all
+    runs the batch unlocked.)"""
     import fcntl
 
     fd = os.open(out, os.O_RDONLY)
@@ -200,6 +201,8 @@ def _only_this_run(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BatchError([f"{out}: another hitbenefit batch is writing into this folder; wait for it to "
                               "finish, or give another --out"]) from None
+        except OSError:
+            pass
         yield
     finally:
         os.close(fd)
