@@ -73,11 +73,12 @@ def keys(store):
     return Keys(store)
 
 
-def serve_subprocess(url: str, port: int, home: Path, log: Path, *more: str) -> subprocess.Popen:
-    """``python -m hitbenefit.cli.serve`` on a loopback port (rate limit out of the way, stderr to
-    ``log``, ``more`` options), returned once it answers /openapi.json."""
-    env = dict(os.environ, HITBENEFIT_HOME=str(home), HITBENEFIT_RATE_PER_SECOND="100000",
-               HITBENEFIT_RATE_BURST="100000")
+def serve_subprocess(url: str, port: int, home: Path, log: Path, *more: str,
+                     env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``python -m hitbenefit.cli.serve`` on a loopback port (rate limit out of the way unless ``env``
+    sets it, stderr to ``log``, ``more`` options), returned once it answers /openapi.json."""
+    env = {**os.environ, "HITBENEFIT_HOME": str(home), "HITBENEFIT_RATE_PER_SECOND": "100000",
+           "HITBENEFIT_RATE_BURST": "100000", **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "hitbenefit.cli.serve", "--port", str(port), "--db", url,
                              "--log-level", "warning", *more], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=log.open("ab"))

@@ -99,3 +99,30 @@ def test_two_server_processes_still_pay_one_and_run_one_batch_worker(db_url, key
         except subprocess.TimeoutExpired:
             server.kill()
             raise
+
+
+def test_two_server_processes_share_each_keys_rate_limit(db_url, keys, tmp_path):
+    """With ``--workers 2`` a key gets its burst once, not once per process: the processes share their
+    token buckets (``SharedTokenBuckets``). Each client has its own connection, so both processes answer."""
+    port = free_port()
+    burst = 5
+    server = serve_subprocess(db_url, port, tmp_path, tmp_path / "serve.log", "--workers", "2",
+                              env={"HITBENEFIT_RATE_PER_SECOND": "0.001", "HITBENEFIT_RATE_BURST": str(burst)})
+    try:
+        key, _npi = keys.supplier()
+        barrier = threading.Barrier(CLIENTS)
+
+        def one(_i):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+                barrier.wait()
+                return c.get("/v1/rates/2025", headers=auth(key)).status_code
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            codes = list(pool.map(one, range(CLIENTS)))
+        assert codes.count(200) == burst and codes.count(429) == CLIENTS - burst, codes
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -15,7 +15,7 @@ from hitbenefit import __version__
 from hitbenefit.api import batches, billing, care, directory, routes
 from hitbenefit.api.middleware import AccessLog, BodyLimit, FastPath
 from hitbenefit.api.problems import Problem, field_error, problem_response
-from hitbenefit.api.ratelimit import TokenBuckets
+from hitbenefit.api.ratelimit import SharedTokenBuckets, TokenBuckets
 from hitbenefit.api.schemas import COMPONENTS
 from hitbenefit.api.settings import Settings
 
@@ -53,7 +53,8 @@ def create_app(store=None, tables=None, settings: Settings | None = None) -> Fas
                               "every rule cited. Keys as `Authorization: Bearer KEY`. Errors are RFC 9457 problem "
                               "details.")
     app.state.store, app.state.tables, app.state.settings = store, tables, settings
-    app.state.buckets = TokenBuckets(settings.rate_per_second, settings.rate_burst)
+    app.state.buckets = (SharedTokenBuckets(settings.rate_file, settings.rate_per_second, settings.rate_burst)
+                         if settings.rate_file else TokenBuckets(settings.rate_per_second, settings.rate_burst))
     app.state.worker = None
     app.include_router(routes.router)
     app.include_router(batches.router)

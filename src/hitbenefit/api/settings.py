@@ -7,6 +7,7 @@
 | ``HITBENEFIT_MAX_BATCH_BYTES`` | 50 MB | largest batch upload |
 | ``HITBENEFIT_RATE_PER_SECOND`` | 50 | per-key token-bucket refill rate |
 | ``HITBENEFIT_RATE_BURST`` | 100 | per-key bucket size |
+| ``HITBENEFIT_RATE_FILE`` | none: buckets in memory | a file holding the buckets for every server process (``serve --workers N`` sets it) |
 | ``HITBENEFIT_BATCH_WORKER`` | ``1`` | run the batch worker thread in this process (``0``: not) |
 """
 
@@ -31,6 +32,7 @@ class Settings:
     max_batch_bytes: int = 50 * MB
     rate_per_second: float = 50.0
     rate_burst: int = 100
+    rate_file: str | None = None
     batch_worker: bool = True
     host: str = "127.0.0.1"
     allow_public_bind: bool = False
@@ -70,6 +72,7 @@ class Settings:
             "max_batch_bytes": ("HITBENEFIT_MAX_BATCH_BYTES", int),
             "rate_per_second": ("HITBENEFIT_RATE_PER_SECOND", float),
             "rate_burst": ("HITBENEFIT_RATE_BURST", int),
+            "rate_file": ("HITBENEFIT_RATE_FILE", str),
             "batch_worker": ("HITBENEFIT_BATCH_WORKER", _flag),
             "allow_public_bind": ("HITBENEFIT_ALLOW_PUBLIC_BIND", _flag),
         }

@@ -8,7 +8,9 @@ With ``--workers N`` (N > 1) uvicorn runs N server processes on the one port, ea
 connection pool; this process migrates the database first, supervises them, and runs the one
 batch worker (the server processes run none, so no two workers take the same job; it polls every
 second). Per-beneficiary serialisation holds across processes: PostgreSQL advisory locks, and on
-SQLite ``BEGIN IMMEDIATE`` behind a file lock (``hitbenefit.store.database``).
+SQLite ``BEGIN IMMEDIATE`` behind a file lock (``hitbenefit.store.database``). So do the per-key and
+per-address rate limits: the processes share their token buckets in one file
+(``api.ratelimit.SharedTokenBuckets``).
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ def serve(
 
 
 def _serve_processes(settings, workers: int, options: dict) -> None:
-    """N uvicorn processes built by ``create_app`` from the environment (the database URL and
-    ``HITBENEFIT_BATCH_WORKER=0`` are passed down); the batch worker runs here."""
+    """N uvicorn processes built by ``create_app`` from the environment (the database URL,
+    ``HITBENEFIT_BATCH_WORKER=0`` and the rate-limit file they share are passed down); the batch worker
+    runs here."""
     import os
+    import tempfile
 
     import uvicorn
 
@@ -61,16 +65,22 @@ def _serve_processes(settings, workers: int, options: dict) -> None:
     from hitbenefit.store import Store, resolve_url
 
     url = resolve_url(settings.database_url)
-    os.environ.update(HITBENEFIT_DATABASE_URL=url, HITBENEFIT_BATCH_WORKER="0")
-    with Store.open(url) as store:
-        worker = Worker(store, load_tables()) if settings.batch_worker else None
-        if worker is not None:
-            worker.start()
-        try:
-            uvicorn.run("hitbenefit.api.app:create_app", factory=True, workers=workers, **options)
-        finally:
+    handle, rate_file = tempfile.mkstemp(prefix="hitbenefit-rate-",
+                                         dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    os.close(handle)
+    os.environ.update(HITBENEFIT_DATABASE_URL=url, HITBENEFIT_BATCH_WORKER="0", HITBENEFIT_RATE_FILE=rate_file)
+    try:
+        with Store.open(url) as store:
+            worker = Worker(store, load_tables()) if settings.batch_worker else None
             if worker is not None:
-                worker.stop()
+                worker.start()
+            try:
+                uvicorn.run("hitbenefit.api.app:create_app", factory=True, workers=workers, **options)
+            finally:
+                if worker is not None:
+                    worker.stop()
+    finally:
+        os.unlink(rate_file)
 
 
 def _fast_io() -> dict:
