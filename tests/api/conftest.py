@@ -96,6 +96,20 @@ def serve_subprocess(url: str, port: int, home: Path, log: Path, *more: str,
     raise RuntimeError("server did not start")
 
 
+def stop_server(proc: subprocess.Popen) -> bool:
+    """Stop a server started by ``serve_subprocess``: SIGTERM, then SIGKILL if it lingers; whether
+    SIGTERM was enough."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+            return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

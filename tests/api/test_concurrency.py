@@ -2,7 +2,6 @@
 beneficiary on one day from several suppliers at once; exactly one is paid, the rest are rejected."""
 
 from concurrent.futures import ThreadPoolExecutor
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -11,7 +10,8 @@ import httpx
 import pytest
 
 from hitbenefit.api import Settings, create_app
-from tests.api.conftest import ServerThread, auth, claim_json, dumps, free_port, new_mbi, serve_subprocess, unique
+from tests.api.conftest import (ServerThread, auth, claim_json, dumps, free_port, new_mbi, serve_subprocess,
+                                stop_server, unique)
 
 CLIENTS = 12
 
@@ -93,12 +93,7 @@ def test_two_server_processes_still_pay_one_and_run_one_batch_worker(db_url, key
                 time.sleep(0.2)
         assert state["counts"]["decided"] == 3 and state["counts"]["processed"] == 3
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
+        assert stop_server(server), "the server did not stop on SIGTERM"
 
 
 def test_two_server_processes_share_each_keys_rate_limit(db_url, keys, tmp_path):
@@ -121,8 +116,4 @@ def test_two_server_processes_share_each_keys_rate_limit(db_url, keys, tmp_path)
             codes = list(pool.map(one, range(CLIENTS)))
         assert codes.count(200) == burst and codes.count(429) == CLIENTS - burst, codes
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)

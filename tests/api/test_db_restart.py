@@ -38,7 +38,8 @@ import sqlalchemy as sa
 
 from hitbenefit.store import Store
 from hitbenefit.store.schema import claims as claims_table, decisions as decisions_table
-from tests.api.conftest import IN_CI, auth, claim_json, dumps, free_port, new_mbi, new_npi, serve_subprocess, unique
+from tests.api.conftest import (IN_CI, auth, claim_json, dumps, free_port, new_mbi, new_npi, serve_subprocess,
+                                stop_server, unique)
 from tests.store.conftest import PG_DB, PG_HOST, PG_PORT
 
 CLIENTS = 6                      # half contractor, half supplier keys
@@ -116,16 +117,6 @@ def pg_restart(databases):
 
 
 # ---- the API server -----------------------------------------------------------------------------
-def _stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 # ---- the clients --------------------------------------------------------------------------------
 class Outcome:
     """One POST /v1/claims: the claim, when, and what came back."""
@@ -258,7 +249,7 @@ def test_postgresql_restart_mid_run_loses_nothing_acknowledged(databases, pg_res
             assert fresh.status == 201, fresh.text
         assert proc.poll() is None, "the API server died"
     finally:
-        _stop_server(proc)
+        stop_server(proc)
     server_stderr = server_log.read_text(errors="replace")
     assert "Exception in ASGI application" not in server_stderr, server_stderr[-3000:]
 
