@@ -16,11 +16,6 @@ import threading
 import time
 
 
-def retry_after(wait: float) -> str:
-    """The ``Retry-After`` header for a wait in seconds: whole seconds, at least 1."""
-    return str(max(1, math.ceil(wait)))
-
-
 def _refill(tokens: float, last: float, now: float, rate: float, burst: int) -> float:
     return min(float(burst), tokens + (now - last) * rate)
 
@@ -43,7 +38,10 @@ class TokenBuckets:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
-    retry_after = staticmethod(retry_after)
+    @staticmethod
+    def retry_after(wait: float) -> str:
+        """The ``Retry-After`` header for a wait in seconds: whole seconds, at least 1."""
+        return str(max(1, math.ceil(wait)))
 
 
 class SharedTokenBuckets(TokenBuckets):
@@ -85,8 +83,7 @@ class SharedTokenBuckets(TokenBuckets):
 
     def _slot(self, wanted: int, now: float) -> int:
         """The key's slot, else the first free one probed, else the one counted longest ago."""
-        free = oldest = None
-        oldest_at = math.inf
+        free, oldest, oldest_at = None, wanted % self.SLOTS, math.inf
         for i in range(self.PROBE):
             slot = (wanted + i) % self.SLOTS
             found, tokens, last = self.SLOT.unpack_from(self._map, slot * self.SLOT.size)
@@ -96,7 +93,7 @@ class SharedTokenBuckets(TokenBuckets):
                 free = slot
             if last < oldest_at:
                 oldest, oldest_at = slot, last
-        return free if free is not None else oldest  # type: ignore[return-value]
+        return free if free is not None else oldest
 
     def close(self) -> None:
         self._map.close()
