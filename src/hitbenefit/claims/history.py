@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from datetime import date
-from typing import Iterable
 
 
 class BeneficiaryHistory:
@@ -23,22 +22,17 @@ class BeneficiaryHistory:
         self.drug_dates: dict[int, list[date]] = {}
 
     def add_visit(self, day: date, category: int) -> None:
-        self.add(((day, category),), ())
+        """Add a HIT G-code line of a payment category."""
+        insort(self.visit_dates, day)
+        self.category_days.add((day, category))
 
     def add_drug(self, day: date, category: int) -> None:
-        self.add((), ((day, category),))
-
-    def add(self, visits: Iterable[tuple[date, int]], drugs: Iterable[tuple[date, int]]) -> None:
-        """Add HIT G-code lines and home infusion drug lines, each as (day, payment category)."""
-        for entry in visits:
-            insort(self.visit_dates, entry[0])
-            self.category_days.add(entry)
-        for day, category in drugs:
-            dates = self.drug_dates.get(category)
-            if dates is None:
-                self.drug_dates[category] = [day]
-            else:
-                insort(dates, day)
+        """Add a home infusion drug line of a payment category."""
+        dates = self.drug_dates.get(category)
+        if dates is None:
+            self.drug_dates[category] = [day]
+        else:
+            insort(dates, day)
 
     def last_visit_between(self, first: date, last: date) -> date | None:
         """The latest HIT G-code date from ``first`` to ``last`` inclusive, if any."""

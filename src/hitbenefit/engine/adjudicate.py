@@ -185,11 +185,6 @@ def _by_number(visit: Visit) -> int:
 
 def adjudicate_claim(claim: Claim, history: BeneficiaryHistory, tables: Tables) -> Decision:
     """Decide every line of ``claim`` given the beneficiary's earlier ``history`` (not changed)."""
-    return _adjudicate(claim, history, tables)[0]
-
-
-def _adjudicate(claim: Claim, history: BeneficiaryHistory, tables: Tables) -> tuple[Decision, Lookback]:
-    """The decision, and the look-back holding the claim's accepted lines (what ``record`` adds to the history)."""
     params = tables.params
     lookback = Lookback(history)
     gcodes = params.gcodes
@@ -230,7 +225,7 @@ def _adjudicate(claim: Claim, history: BeneficiaryHistory, tables: Tables) -> tu
             visit_decisions.append(decision)
 
     totals, rates_used = _price(claim, visits, decisions, tables, charge)
-    return Decision(claim.claim_id, claim_status(visit_decisions, decisions), decisions, totals, rates_used), lookback
+    return Decision(claim.claim_id, claim_status(visit_decisions, decisions), decisions, totals, rates_used)
 
 
 def _price(claim: Claim, visits: list[Visit], decisions: list[LineDecision], tables: Tables,
@@ -340,10 +335,10 @@ def longest_lookback_days(params: Parameters) -> int:
 
 
 def _decide_and_record(claim: Claim, history: ClaimsHistory, tables: Tables, cut: date) -> Decision:
-    """Decide ``claim`` against its beneficiary's history, first trimmed to ``cut``, then add its accepted lines
-    to that history: the entries ``record`` adds (CONTRACT §5)."""
+    """Decide ``claim`` against its beneficiary's history, first trimmed to ``cut``, then ``record`` its accepted
+    lines in that history (CONTRACT §5), as the store does."""
     beneficiary = history.for_update(claim.beneficiary.mbi)
     beneficiary.forget_before(cut)
-    decision, lookback = _adjudicate(claim, beneficiary, tables)
-    beneficiary.add(lookback.visits, lookback.drugs)
+    decision = adjudicate_claim(claim, beneficiary, tables)
+    record(claim, decision, beneficiary, tables.params)
     return decision
