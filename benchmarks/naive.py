@@ -68,6 +68,3 @@ class NaiveClaimsHistory(ClaimsHistory):
         if found is None:
             found = self._by_mbi[mbi] = NaiveBeneficiaryHistory()
         return found
-
-    def forget_before(self, mbi: str, day: date) -> None:
-        """Never forgets."""

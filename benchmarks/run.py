@@ -120,13 +120,15 @@ def main(argv: list[str] | None = None) -> int:
         statuses[d.status] = statuses.get(d.status, 0) + 1
     print("  claim statuses: " + ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items())))
 
+    failed = False
     if not args.no_baseline:
         naive = NaiveClaimsHistory()
         with collector_paused():
             baseline, t_naive = timed(adjudicate_batch, claims, tables, history=naive)
         same = all(outcome(a) == outcome(b) for a, b in zip(decisions, baseline))
         print(f"baseline 'naive full-history scan': {n / t_naive:,.0f} claims/s ({t_naive:.2f} s), "
-              f"{naive.entries():,} dates kept; decisions {'identical' if same else 'DIFFER (engine bug?)'}")
+              f"{naive.entries():,} dates kept; decisions {'identical' if same else 'DIFFER (a bug in the engine or the baseline)'}")
+        failed = not same
         print(f"engine vs naive baseline: {t_naive / t_engine:.1f}x faster")
         del baseline, naive
 
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile)
         print(f"\ncProfile of adjudicate_batch on {len(sample):,} claims (by own time):")
         print(out.getvalue())
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

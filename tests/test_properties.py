@@ -211,6 +211,37 @@ def test_batch_order_never_changes_a_decision(raw_claims, rnd):
     assert {d.claim_id: d.to_json() for d in decisions} == expected
 
 
+def _naive_history():
+    """The benchmark's named baseline (benchmarks/naive.py): every line kept forever, scanned linearly."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from naive import NaiveClaimsHistory
+    finally:
+        sys.path.pop(0)
+    return NaiveClaimsHistory()
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(batches())
+def test_a_history_that_never_forgets_decides_the_same(raw_claims):
+    claims = [claim_from_json(raw) for raw in raw_claims]
+    t = default_tables()
+    assert ([d.to_json() for d in adjudicate_batch(claims, t, history=_naive_history())]
+            == [d.to_json() for d in adjudicate_batch(claims, t)])
+
+
+def test_synthetic_claims_decide_the_same_with_the_naive_baseline():
+    claims = [claim_from_json(raw) for raw in generate_claims(3000, seed=11)]
+    t = default_tables()
+    naive = adjudicate_batch(claims, t, history=_naive_history())
+    engine = adjudicate_batch(claims, t)
+    assert any("DUPLICATE_CATEGORY_DAY" in keys(line) for d in engine for line in d.lines)
+    assert [d.to_json() for d in naive] == [d.to_json() for d in engine]
+
+
 def _snapshot(history: BeneficiaryHistory):
     return (list(history.visit_dates), set(history.category_days),
             {c: list(days) for c, days in history.drug_dates.items()})

@@ -42,6 +42,10 @@ class BeneficiaryHistory:
             return dates[i - 1]
         return None
 
+    def has_category_day(self, day: date, category: int) -> bool:
+        """Whether a HIT G-code of ``category`` was billed on ``day`` (FAQ 19, 25)."""
+        return (day, category) in self.category_days
+
     def drug_between(self, category: int, first: date, last: date) -> date | None:
         """The latest drug date of ``category`` from ``first`` to ``last`` inclusive, if any."""
         dates = self.drug_dates.get(category)

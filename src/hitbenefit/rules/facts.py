@@ -40,8 +40,7 @@ class Lookback:
         return found
 
     def has_category_day(self, day: date, category: int) -> bool:
-        entry = (day, category)
-        return entry in self.visits or entry in self.history.category_days
+        return (day, category) in self.visits or self.history.has_category_day(day, category)
 
     def has_drug_between(self, category: int, first: date, last: date) -> bool:
         """Whether a drug of ``category`` was billed from ``first`` to ``last`` inclusive: on this claim or before."""
