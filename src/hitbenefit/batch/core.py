@@ -24,6 +24,7 @@ import os
 import zlib
 from array import array
 from collections import Counter
+from operator import add, sub
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -250,8 +251,8 @@ def chunk_sizes(parts: Path, partitions: int, chunks: int) -> list[int]:
         with decisions.open("rb") as handle:
             handle.seek(-8 * STARTS * (chunks + 1), os.SEEK_END)
             starts = array("q", handle.read())
-        for c in range(chunks):
-            sizes[c] += starts[STARTS * (c + 1) + 1] - starts[STARTS * c + 1]
+        text_starts = starts[1::STARTS]
+        sizes = list(map(add, sizes, map(sub, text_starts[1:], text_starts[:-1])))
     return sizes
 
 
