@@ -437,3 +437,22 @@ def test_streaming_memory_stays_flat_when_the_file_doubles(tmp_path):
     assert large.stat().st_size > 6_000_000
     assert peak_small < 2_000_000, peak_small          # far below the 3.3 MB file
     assert peak_large < peak_small * 1.2 + 100_000, (peak_small, peak_large)
+
+
+SUBSCRIBER_NAME, PAYER_NAME = "NM1*IL*1*HOWLING*HAL****MI*B99977791G~", "NM1*PR*2*HEISMAN INSURANCE COMPANY*****PI*999888777~"
+
+
+@pytest.mark.parametrize("drop, says", [
+    ((SUBSCRIBER_NAME, PAYER_NAME),
+     "segment 15 (HL): HL 3 (patient) before the subscriber name NM1*IL of HL 2 (loop 2010BA, required)"),
+    ((PAYER_NAME,), "segment 16 (HL): HL 3 (patient) before the payer name NM1*PR of HL 2 (loop 2010BB, required)"),
+])
+def test_a_patient_level_needs_its_subscriber_named_first(drop, says):
+    """Found by benchmarks/fuzz_read_837.py: a patient level under an unnamed subscriber failed with KeyError."""
+    text = (LFH / "demo.autoaccident.837").read_text().replace("\n", "")
+    for segment in drop:
+        assert segment in text
+        text = text.replace(segment, "")
+    with pytest.raises(X12Error) as caught:
+        claims_of(text, "t.837")
+    assert str(caught.value) == f"t.837, {says}"

@@ -456,6 +456,8 @@ class _Reader:
             if open_parent[2] != "1":
                 raise self.error(f"HL {open_parent[0]} has HL04 0 (no subordinate levels), yet HL {number} names "
                                  f"it as parent")
+        if depth and len(self.levels) == depth:  # the parent's first child: the parent's names are all read
+            self._need_level_names(self.levels[-1], f"HL {number} ({_LEVEL_NAMES[level]})")
         self._close_levels(depth)
         if depth:
             self.levels[depth - 1][3] = True
@@ -472,6 +474,16 @@ class _Reader:
         else:
             self.patient = info
         return done
+
+    def _need_level_names(self, level: list, what: str) -> None:
+        """Raise unless the open ``level`` (the last one opened) has its required names: its own (2010AA, 2010BA or
+        2010CA) and, for a subscriber, the payer (2010BB); ``what`` (a CLM or a child HL) needs them."""
+        if not level[4]:
+            code, loop = _REQUIRED_NAME[level[1]]
+            raise self.error(f"{what} before the {_LOOP_NAMES[loop]} name NM1*{code} of HL {level[0]} "
+                             f"(loop {loop}, required)")
+        if level[1] == "22" and "2010BB" not in self.level_loops:
+            raise self.error(f"{what} before the payer name NM1*PR of HL {level[0]} (loop 2010BB, required)")
 
     def _close_levels(self, depth: int) -> None:
         """Close the open HL levels from ``depth`` down, checking what each needed."""
@@ -744,11 +756,7 @@ class _Reader:
         done = self.close_claim()
         self._close_name()
         level = self.levels[-1]
-        if not level[4]:
-            code, loop = _REQUIRED_NAME[level[1]]
-            raise self.error(f"CLM before the {_LOOP_NAMES[loop]} name NM1*{code} (loop {loop}, required)")
-        if level[1] == "22" and "2010BB" not in self.level_loops:
-            raise self.error("CLM before the payer name NM1*PR (loop 2010BB, required)")
+        self._need_level_names(level, "CLM")
         if level[5] >= MAX_CLAIMS:
             raise self.error(f"more than {MAX_CLAIMS} claims in HL {level[0]} (loop 2300 repeats at most "
                              f"{MAX_CLAIMS} times)")
