@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hitbenefit.claims.model import Claim
-from hitbenefit.claims.read_json import ClaimInputError, claim_from_json, read_claims
+from hitbenefit.claims.read_json import ClaimInputError, claim_from_json, claim_from_text, read_claims
 
 SETTINGS = dict(derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -271,6 +271,23 @@ def test_a_bad_record_in_an_array_keeps_the_good_ones():
 def test_not_json_at_all():
     claims, errors = read_claims("this is not json", "notes.txt")
     assert claims == [] and len(errors) == 1 and "notes.txt" in str(errors[0]) and "not valid JSON" in str(errors[0])
+
+
+# Found by fuzzing (2026-12-08): an exponent beyond Decimal's range raised decimal.InvalidOperation.
+@pytest.mark.parametrize("number, problem", [
+    ("1e99999999999999999999", "not readable JSON (a number too large for a decimal)"),
+    ("NaN", "not readable JSON (NaN is not a number JSON allows)"),
+    ("-Infinity", "not readable JSON (-Infinity is not a number JSON allows)"),
+])
+def test_a_number_json_does_not_allow_is_a_record_error(number, problem):
+    bad = dumps(claim("BAD")).replace('"charge": 450.00', f'"charge": {number}')
+    assert number in bad
+    claims, errors = read_claims("\n".join([dumps(claim("A")), bad, dumps(claim("B"))]), "march.jsonl")
+    assert [c.claim_id for c in claims] == ["A", "B"]
+    assert [str(e) for e in errors] == [f"march.jsonl, record 2: {problem}"]
+    with pytest.raises(ClaimInputError) as caught:
+        claim_from_text(bad.encode(), "march.jsonl", 2)
+    assert str(caught.value) == f"march.jsonl, record 2: {problem}"
 
 
 def test_empty_input():

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from hitbenefit.claims.model import Claim, Decision, LineDecision, Reason
+from hitbenefit.money import loads_exact
 from hitbenefit.parameters.load import bundled_parameters
 from hitbenefit.parameters.model import ReasonSpec
 from hitbenefit.x12.read_835 import Adjustment, ClaimPayment, Remittance, ServicePayment
@@ -78,13 +79,9 @@ LINE_STATUSES = {"paid", "denied", "rejected", "informational"}
 MONEY_FIELDS = ("allowed", "deductible", "coinsurance", "sequestration", "paid")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def _records(text: str, source: str) -> list[Any]:
     """One object, an array of objects, or JSON Lines; numbers with a fraction as Decimal."""
-    load = lambda s: json.loads(s, parse_float=Decimal, parse_constant=_reject_constant)  # noqa: E731
+    load = loads_exact
     stripped = text.strip()
     if not stripped:
         raise DecisionInputError("the file is empty: expected decision JSON (hitbenefit adjudicate --format json)", source)

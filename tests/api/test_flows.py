@@ -151,6 +151,10 @@ def test_errors_are_problem_details_naming_the_field(client, keys):
     assert post(client, "/v1/claims", key, missing).json()["errors"][0]["field"] == "beneficiary.mbi"
     assert post(client, "/v1/claims", key, "{not json").status_code == 400
     assert post(client, "/v1/claims", key, "").status_code == 400
+    huge = dumps(_claim(npi)).replace('"deductible_remaining": 0.0', '"deductible_remaining": 1e99999999999999999999')
+    assert "1e9999" in huge  # found by fuzzing: was a 500 (decimal.InvalidOperation)
+    too_large = post(client, "/v1/claims:check", key, huge)
+    assert too_large.status_code == 400 and "a number too large for a decimal" in too_large.json()["detail"]
     wrong_type = client.post("/v1/claims", content=dumps(_claim(npi)), headers=auth(key, **{"Content-Type": "text/xml"}))
     assert wrong_type.status_code == 415
     assert client.get("/v1/rates/1999", headers=auth(key)).status_code == 422

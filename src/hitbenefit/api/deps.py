@@ -4,7 +4,6 @@ that use the contract's own reader so that every error names the field."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,6 +11,7 @@ from fastapi import Depends, Request
 from hitbenefit.api.problems import Problem, field_error
 from hitbenefit.claims.model import Claim
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_json
+from hitbenefit.money import loads_exact
 from hitbenefit.store import Principal
 
 JSON_TYPES = ("application/json",)
@@ -69,16 +69,12 @@ def parse_json(data: bytes) -> Any:
     if not text.strip():
         raise Problem(400, "the body is empty: send a JSON object", [field_error(None, "empty body")])
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        return loads_exact(text)
     except json.JSONDecodeError as exc:
         raise Problem(400, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                       [field_error(None, exc.msg)]) from None
-    except (RecursionError, ValueError) as exc:
-        raise Problem(400, f"not readable JSON ({exc.__class__.__name__})", [field_error(None, "unreadable")]) from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+    except ValueError as exc:
+        raise Problem(400, f"not readable JSON ({exc})", [field_error(None, "unreadable")]) from None
 
 
 def input_error_field(exc: ClaimInputError) -> str | None:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +23,7 @@ import simplejson
 
 from hitbenefit.claims.read_json import ClaimInputError
 from hitbenefit.claims.write_json import claim_to_json
+from hitbenefit.money import loads_exact
 from hitbenefit.x12.read_837 import read_837
 from hitbenefit.x12.segments import X12Error
 
@@ -151,8 +151,8 @@ def _json(path: Path, source: str) -> Iterator[tuple[int, str]]:
     if not text.strip():
         raise ClaimInputError("no claims: the input is empty", source)
     try:
-        whole = json.loads(text.lstrip("\ufeff"), parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
+        whole = loads_exact(text.lstrip("\ufeff"))
+    except ValueError as exc:
         raise ClaimInputError(f"not valid JSON ({exc})", source) from None
     items = whole if isinstance(whole, list) else [whole]
     for number, item in enumerate(items, start=1):

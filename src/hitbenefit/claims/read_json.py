@@ -31,7 +31,7 @@ from hitbenefit.claims.model import (
     Supplier,
     Visit,
 )
-from hitbenefit.money import CENT
+from hitbenefit.money import CENT, loads_exact
 from hitbenefit.rates.files import normalize_locality
 
 try:
@@ -586,20 +586,14 @@ def _exact_through_float(raw: bytes) -> bool:
     return not (_THREE_DECIMALS.search(raw) or _NEGATIVE_EXPONENT.search(raw))
 
 
-def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal)
-
-
 def _parse(text: str | bytes, source: str, record: int | None) -> Any:
     """One JSON value, or ClaimInputError for anything the parser refuses (syntax, depth, huge numbers,
     bytes that are not UTF-8)."""
     try:
-        return _loads(text if isinstance(text, str) else text.decode("utf-8"))
+        return loads_exact(text if isinstance(text, str) else text.decode("utf-8"))
     except json.JSONDecodeError as exc:
         at = f"line {exc.lineno}, column {exc.colno}" if record is None else f"column {exc.colno}"
         raise ClaimInputError(f"not valid JSON ({exc.msg} at {at})", source, record) from None
-    except RecursionError:
-        raise ClaimInputError("not readable JSON (nested too deeply)", source, record) from None
     except ValueError as exc:
         raise ClaimInputError(f"not readable JSON ({exc})", source, record) from None
 

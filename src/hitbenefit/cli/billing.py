@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -19,6 +18,7 @@ import typer
 
 from hitbenefit.care.fields import CareInputError
 from hitbenefit.cli.common import DbOpt, fail, fail_with_errors, group, open_store
+from hitbenefit.money import loads_exact
 from hitbenefit.store.records import SYSTEM_CONTRACTOR
 
 dispensing_app = group("Record the home infusion drugs dispensed (the claims' J-code lines).")
@@ -35,10 +35,10 @@ class BuildFormat(str, Enum):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        return loads_exact(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise fail(f"{path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, or not JSON (loads_exact)
         raise fail(f"{path}: not valid JSON ({exc})") from None
 
 

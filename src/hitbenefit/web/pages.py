@@ -23,6 +23,7 @@ from hitbenefit.claims.model import Claim
 from hitbenefit.claims.read_json import ClaimInputError, claim_from_json
 from hitbenefit.claims.write_json import claim_to_json
 from hitbenefit.engine.adjudicate import contract_order
+from hitbenefit.money import loads_exact
 from hitbenefit.store import AmbiguousClaim, ClaimConflict, Forbidden, listing
 from hitbenefit.store.records import decision_from_json
 from hitbenefit.web import present
@@ -169,7 +170,7 @@ def _number(text: str, money: bool = False) -> Any:
 def _corrected_claim(form: FormData) -> dict:
     """The claim of a result page with the biller's corrections: a new claim id, each line's code,
     units, date and charge."""
-    claim = simplejson.loads(str(form.get("claim_json") or "{}"), use_decimal=True)
+    claim = loads_exact(str(form.get("claim_json") or "{}"))
     claim["claim_id"] = str(form.get("claim_id") or "").strip()
     for line in claim.get("lines", ()):
         n = line.get("line")
@@ -262,7 +263,7 @@ async def check_download(request: Request, user: User):
     if isinstance(form, Response):
         return form
     try:
-        claim = claim_from_json(simplejson.loads(str(form.get("claim_json") or "{}"), use_decimal=True), "claim", 1)
+        claim = claim_from_json(loads_exact(str(form.get("claim_json") or "{}")), "claim", 1)
     except (ClaimInputError, ValueError) as exc:
         return render(request, "error.html", user, 422, title="Cannot download", message=str(exc))
     try:
