@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         with collector_paused():
             baseline, t_naive = timed(adjudicate_batch, claims, tables, history=naive)
         same = all(outcome(a) == outcome(b) for a, b in zip(decisions, baseline))
+        verdict = "identical" if same else "DIFFER (a bug in the engine or the baseline)"
         print(f"baseline 'naive full-history scan': {n / t_naive:,.0f} claims/s ({t_naive:.2f} s), "
-              f"{naive.entries():,} dates kept; decisions {'identical' if same else 'DIFFER (a bug in the engine or the baseline)'}")
+              f"{naive.entries():,} dates kept; decisions {verdict}")
         failed = not same
         print(f"engine vs naive baseline: {t_naive / t_engine:.1f}x faster")
         del baseline, naive

@@ -81,12 +81,11 @@ MONEY_FIELDS = ("allowed", "deductible", "coinsurance", "sequestration", "paid")
 
 def _records(text: str, source: str) -> list[Any]:
     """One object, an array of objects, or JSON Lines; numbers with a fraction as Decimal."""
-    load = loads_exact
     stripped = text.strip()
     if not stripped:
         raise DecisionInputError("the file is empty: expected decision JSON (hitbenefit adjudicate --format json)", source)
     try:
-        value = load(stripped)
+        value = loads_exact(stripped)
     except ValueError as exc:
         if not (isinstance(exc, json.JSONDecodeError) and exc.msg == "Extra data"):
             raise DecisionInputError(f"not JSON ({exc})", source) from None
@@ -94,7 +93,7 @@ def _records(text: str, source: str) -> list[Any]:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    value.append(load(line))
+                    value.append(loads_exact(line))
                 except ValueError as err:
                     raise DecisionInputError(f"line {number} is not JSON ({err})", source) from None
     return value if isinstance(value, list) else [value]

@@ -439,7 +439,8 @@ def test_streaming_memory_stays_flat_when_the_file_doubles(tmp_path):
     assert peak_large < peak_small * 1.2 + 100_000, (peak_small, peak_large)
 
 
-SUBSCRIBER_NAME, PAYER_NAME = "NM1*IL*1*HOWLING*HAL****MI*B99977791G~", "NM1*PR*2*HEISMAN INSURANCE COMPANY*****PI*999888777~"
+SUBSCRIBER_NAME = "NM1*IL*1*HOWLING*HAL****MI*B99977791G~"
+PAYER_NAME = "NM1*PR*2*HEISMAN INSURANCE COMPANY*****PI*999888777~"
 
 
 @pytest.mark.parametrize("drop, says", [

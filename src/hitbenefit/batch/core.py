@@ -24,8 +24,8 @@ import os
 import zlib
 from array import array
 from collections import Counter
-from operator import add, sub
 from decimal import Decimal
+from operator import add, sub
 from pathlib import Path
 from typing import NamedTuple
 
