@@ -290,6 +290,17 @@ def test_a_number_json_does_not_allow_is_a_record_error(number, problem):
     assert str(caught.value) == f"march.jsonl, record 2: {problem}"
 
 
+@pytest.mark.parametrize("garbage", ["not json at all", "[1, 2]", "}"])
+@pytest.mark.parametrize("position", [1, 2])
+def test_a_json_lines_line_that_is_no_object_costs_only_its_record(garbage, position):
+    """Found 2026-12-08: such a line made the whole file one JSON document ("Extra data at line 2")."""
+    lines = [dumps(claim("A")), dumps(claim("B"))]
+    lines.insert(position, garbage)
+    claims, errors = read_claims("\n".join(lines), "march.jsonl")
+    assert [c.claim_id for c in claims] == ["A", "B"]
+    assert len(errors) == 1 and str(errors[0]).startswith(f"march.jsonl, record {position + 1}: "), errors
+
+
 def test_empty_input():
     claims, errors = read_claims("  \n ", "empty.json")
     assert claims == [] and "empty" in str(errors[0])

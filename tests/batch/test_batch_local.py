@@ -94,6 +94,28 @@ def test_other_input_formats_give_the_same_decisions(tmp_path, synth_claims, loc
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes(), name
 
 
+def test_every_bad_record_is_reported_at_once_in_input_order_as_adjudicate_reports_it(tmp_path, synth_claims):
+    lines = [simplejson.dumps(c, use_decimal=True) for c in synth_claims[:300]]
+    lines[40] = '{"claim_id": "NO-SUPPLIER"}'  # found by the partition's reader
+    lines[150] = "not json at all"  # found by the spill
+    lines[151] = "[1, 2]"
+    lines[290] = lines[290].replace('"service_date": "2025-', '"service_date": "1925-', 1)
+    assert "1925-" in lines[290]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BatchError) as caught:
+        run_batch([str(path)], tmp_path / "out", workers=2, partitions=7)
+    assert [e.split(": ", 1)[0].split(", ")[1] for e in caught.value.errors] == [
+        "record 41", "record 151", "record 152", "record 291"]
+    again = subprocess.run([sys.executable, "-m", "hitbenefit", "batch", str(path), "--out", str(tmp_path / "out"),
+                            "--no-progress"], capture_output=True, text=True)  # resumed: the same report
+    adjudicate = subprocess.run([sys.executable, "-m", "hitbenefit", "adjudicate", str(path), "--format", "json"],
+                                capture_output=True, text=True)
+    assert again.returncode == adjudicate.returncode == 2
+    assert again.stderr.splitlines() == adjudicate.stderr.splitlines() == [f"hitbenefit: {e}" for e in caught.value.errors]
+    assert not (tmp_path / "out" / "decisions.jsonl").exists()
+
+
 def test_bad_input_names_file_and_record(tmp_path, synth_claims):
     good = [simplejson.dumps(c, use_decimal=True) for c in synth_claims[:5]]
     bad = json.loads(good[2])

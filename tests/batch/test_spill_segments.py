@@ -47,4 +47,4 @@ def test_record_numbers_count_every_line_before_the_cut(tmp_path, monkeypatch, s
     monkeypatch.setattr(spill, "SEGMENT_BYTES", 3001)
     with pytest.raises(BatchError) as caught:
         run_batch([str(path)], tmp_path / "out", workers=1, partitions=3)
-    assert caught.value.errors == [f"{path}, record {line}: not a JSON claim object"]
+    assert caught.value.errors == [f"{path}, record {line}: expected a claim object, found a list"]

@@ -105,17 +105,24 @@ class Partition(NamedTuple):
     claim_status: Counter
 
 
-def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
-    """Read and adjudicate one partition's records, given in ``seq`` order (``spill.read_spill``), or
-    the errors found (every bad record is reported; when there is one, nothing is adjudicated)."""
-    import pyarrow as pa
-
+def read_partition(records: list[Record]) -> tuple[list[Claim], list[ClaimInputError]]:
+    """One partition's records read by the contract reader: the claims, and an error for every bad record."""
     claims: list[Claim] = []
     errors: list[ClaimInputError] = []
     with collector_paused():
         gather(claims, errors, ((r.source, r.record, r.text) for r in records),
                lambda text, source, record: (claim_from_text(text, source, record),))
         forget_remembered()  # the partition's beneficiaries occur in no other partition
+    return claims, errors
+
+
+def adjudicate_records(records: list[Record], tables: Tables) -> tuple[Partition | None, list[ClaimInputError]]:
+    """Read and adjudicate one partition's records, given in ``seq`` order (``spill.read_spill``), or
+    the errors found (every bad record is reported; when there is one, nothing is adjudicated)."""
+    import pyarrow as pa
+
+    with collector_paused():
+        claims, errors = read_partition(records)
         if errors:
             return None, errors
         decisions = adjudicate(claims, tables)

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import simplejson
 
-from hitbenefit.claims.read_json import ClaimInputError
+from hitbenefit.claims.read_json import ClaimInputError, json_lines_start
 from hitbenefit.claims.write_json import claim_to_json
 from hitbenefit.money import loads_exact
 from hitbenefit.x12.read_837 import read_837
@@ -105,22 +105,16 @@ def _dumps(value: Any) -> str:
 
 
 def is_json_lines(f: InputFile) -> bool:
-    """A JSON file whose first non-blank line is a whole JSON object: JSON Lines."""
+    """A JSON file that is JSON Lines by its first two non-blank lines (``json_lines_start``, as the claim reader
+    judges a text)."""
     if f.kind != "json":
         return False
     with f.path.open("rb") as handle:
-        for raw in handle:
-            first = _strip(raw)
-            if first:
-                break
-        else:
+        lines = filter(None, map(_strip, handle))
+        first = next(lines, b"")
+        if first[:1] != b"{":
             return False
-    if not first.startswith(b"{"):
-        return False
-    try:
-        return isinstance(json.loads(first), dict)
-    except ValueError:
-        return False
+        return json_lines_start(first, next(lines, None))
 
 
 def _strip(raw: bytes) -> bytes:

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from hitbenefit.batch.core import adjudicate_records, chunk_count, partition_sizes, summarize, write_partition
+from hitbenefit.batch.core import (adjudicate_records, chunk_count, partition_sizes, read_partition, summarize,
+                                   write_partition)
 from hitbenefit.batch.inputs import expand_inputs, fingerprint, total_bytes
 from hitbenefit.batch.output import Summary, assemble
 from hitbenefit.batch.spill import Spilled, combine, read_spill, segments, spill_segment
 from hitbenefit.claims.read_json import ClaimInputError
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 BYTES_PER_PARTITION = 8 << 20  # about 7,000 synthetic claims: a partition must fit in memory
 MAX_PARTITIONS = 4096
 
@@ -38,6 +39,21 @@ class BatchError(Exception):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors[:3]))
+
+
+InputError = tuple[int, int, str]
+"""A bad record: its input file's place among the sources, its record number (-1 for the whole file) and the
+message naming both; sorted, such errors are in input order."""
+
+
+def input_errors(errors: list[InputError]) -> BatchError:
+    """The batch's error for bad records found anywhere (spill, partitions), in input order."""
+    return BatchError([message for _, _, message in sorted(errors)])
+
+
+def _keyed(errors: list[ClaimInputError], sources: list[str]) -> list[InputError]:
+    return [(sources.index(e.source) if e.source in sources else len(sources),
+             -1 if e.record is None else e.record, str(e)) for e in errors]
 
 
 @dataclass
@@ -139,18 +155,22 @@ def worker_tables(options: TableOptions):
     return _TABLES
 
 
-def process_partition(work: str, p: int, sources: list[str], options: TableOptions | None = None
-                      ) -> tuple[int, int, list[str], float]:
-    """Adjudicate partition ``p`` from its spill file; write its files, then its marker (with its summary)."""
+def process_partition(work: str, p: int, sources: list[str], options: TableOptions | None = None,
+                      check_only: bool = False) -> tuple[int, int, list[InputError], float]:
+    """Adjudicate partition ``p`` from its spill file; write its files, then its marker (with its summary).
+    ``check_only``: only read its claims, for their errors (the batch already failed on others)."""
     work_dir = Path(work)
     spilled = _read_json(work_dir / "spill.done")
     try:
         records = read_spill(work_dir / "spill", p, sources, spilled["segments"])
     except ClaimInputError as exc:
-        return p, 0, [str(exc)], peak_mb()
+        return p, 0, _keyed([exc], sources), peak_mb()
+    if check_only:
+        errors = read_partition(records)[1]
+        return p, len(records), _keyed(errors[:20], sources), peak_mb()
     part, errors = adjudicate_records(records, worker_tables(options or TableOptions()))
     if errors:
-        return p, len(records), [str(e) for e in errors[:20]], peak_mb()
+        return p, len(records), _keyed(errors[:20], sources), peak_mb()
     parts = work_dir / "parts"
     sizes = write_partition(part, parts, p, chunk_count(sum(spilled["counts"])))
     _write_json(done_path(parts, p), {"claims": len(records), "summary": summarize(part), "sizes": sizes})
@@ -245,8 +265,11 @@ def _run(files: list, out: Path, workers: int | None, engine: str, partitions: i
             phases["read+spill"] = time.perf_counter() - t
         t = time.perf_counter()
         if pending:
-            counts = _read_json(work / "spill.done")["counts"]
-            peaks.append(_adjudicate(work, pending, counts, manifest["sources"], engine, tables, pool, rep,
+            spilled = _read_json(work / "spill.done")
+            if spilled["errors"]:  # the batch fails: its partitions are only read, for the rest of the bad records
+                raise input_errors([tuple(e) for e in spilled["errors"]]
+                                   + _check_partitions(work, pending, spilled["counts"], manifest["sources"], pool, rep))
+            peaks.append(_adjudicate(work, pending, spilled["counts"], manifest["sources"], engine, tables, pool, rep,
                                      after_partition, spark_master))
         phases["adjudicate"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -265,7 +288,7 @@ def _run(files: list, out: Path, workers: int | None, engine: str, partitions: i
 
 def _spill_inputs(files: list, work: Path, partitions: int, locality: str | None, pool, rep: Reporter) -> None:
     """Phase 1: spill the inputs' segments in parallel (``spill``); ``spill.done`` holds the partitions'
-    claim counts and the segments' bases, or ``BatchError`` names the bad records."""
+    claim counts, the segments' bases and the bad records found (``InputError``; not spilled)."""
     spill_dir = work / "spill"
     if spill_dir.exists():
         shutil.rmtree(spill_dir)
@@ -279,9 +302,7 @@ def _spill_inputs(files: list, work: Path, partitions: int, locality: str | None
         rep.advance(result.size)
     rep.done()
     counts, bases, errors = combine(segs, results, files)
-    if errors:
-        raise BatchError(errors)
-    _write_json(work / "spill.done", {"counts": counts, "segments": bases})
+    _write_json(work / "spill.done", {"counts": counts, "segments": bases, "errors": errors})
 
 
 def _adjudicate(work: Path, pending: list[int], counts: list[int], sources: list[str], engine: str,
@@ -298,14 +319,25 @@ def _adjudicate(work: Path, pending: list[int], counts: list[int], sources: list
         rep.done()
         return peak
     peaks: list[float] = [0.0]
-    errors: list[str] = []
+    errors: list[InputError] = []
     _collect(peaks, pool.imap_unordered(_process_star, [(str(work), p, sources)
                                                        for p in sorted(pending, key=lambda p: -counts[p])]),
              rep, errors, after_partition)
     rep.done()
     if errors:
-        raise BatchError(errors)
+        raise input_errors(errors)
     return max(peaks)
+
+
+def _check_partitions(work: Path, pending: list[int], counts: list[int], sources: list[str], pool,
+                      rep: Reporter) -> list[InputError]:
+    """Read the ``pending`` partitions' claims, on the pool, for their bad records (nothing is decided or kept)."""
+    rep.phase("Checking the other claims", sum(counts[p] for p in pending))
+    errors: list[InputError] = []
+    _collect([], pool.imap_unordered(_process_star, [(str(work), p, sources, None, True) for p in pending]),
+             rep, errors, None)
+    rep.done()
+    return errors
 
 
 def _assemble(work: Path, partitions: int, out: Path, pool, rep: Reporter) -> int:
@@ -361,7 +393,7 @@ def _process_star(args):
     return process_partition(*args)
 
 
-def _collect(peaks: list[float], results, rep: Reporter, errors: list[str], after_partition) -> None:
+def _collect(peaks: list[float], results, rep: Reporter, errors: list[InputError], after_partition) -> None:
     for p, n, errs, peak in results:
         peaks.append(peak)
         errors.extend(errs)

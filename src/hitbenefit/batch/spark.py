@@ -49,7 +49,7 @@ def spark_session(master: str = "local[2]"):
 def run_spark(work: Path, pending: list[int], sources: list[str], tables, rep, counts, master: str = "local[2]") -> float:
     """Adjudicate the ``pending`` partitions as Spark tasks (largest first, so the last task is short);
     the Python workers' peak memory (MB)."""
-    from hitbenefit.batch.run import BatchError, _process_star
+    from hitbenefit.batch.run import _process_star, input_errors
 
     sc = spark_session(master).sparkContext
     options, folder = tables, str(work)
@@ -59,12 +59,12 @@ def run_spark(work: Path, pending: list[int], sources: list[str], tables, rep, c
         for p in numbers:
             yield _process_star((folder, p, sources, options))
 
-    errors: list[str] = []
+    errors: list = []
     peak = 0.0
     for _p, n, errs, worker_peak in sc.parallelize(order, len(order)).mapPartitions(task).collect():
         errors.extend(errs)
         rep.advance(n)
         peak = max(peak, worker_peak)
     if errors:
-        raise BatchError(errors[:20])
+        raise input_errors(errors)
     return peak

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from hitbenefit.batch.core import Record, partition_of
 from hitbenefit.batch.inputs import BOM, InputFile, is_json_lines, iter_records, mbi_of
-from hitbenefit.claims.read_json import ClaimInputError
+from hitbenefit.claims.read_json import ClaimInputError, claim_from_text
 from hitbenefit.x12.segments import X12Error
 
 MAX_ERRORS = 20
@@ -114,15 +114,16 @@ def spill_segment(spill_dir: str, partitions: int, segment: Segment, f: InputFil
         for record, where, offset, text in records:
             mbi = mbi_of(text)
             if mbi is None:
-                # left to the worker's strict reader, which names the field at fault; a record that is
-                # not JSON at all is reported now
+                # left to the worker's strict reader, which names the field at fault; a record that is not a
+                # JSON object at all is reported now, in the reader's words, and goes to no partition
                 if not text.lstrip().startswith(b"{"):
-                    errors.append((record, "not a JSON claim object"))
+                    errors.append((record, _reader_problem(text)))
+                    if len(errors) >= MAX_ERRORS:
+                        break
+                    continue
                 mbi = b""
             out.add(mbi, (claims, record, segment.number, where, offset, len(text)))
             claims += 1
-            if len(errors) >= MAX_ERRORS:
-                break
     except (ClaimInputError, X12Error) as exc:
         errors.append((None, str(exc)))
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,6 +131,15 @@ def spill_segment(spill_dir: str, partitions: int, segment: Segment, f: InputFil
     out.close()
     lines = _lines_in(f.path, segment) if segment.lines and errors else counted[0]  # stopped early: count them
     return Spilled(out.counts, claims, lines, segment.stop - segment.start, errors)
+
+
+def _reader_problem(text: bytes) -> str:
+    """What the contract reader says of a record's JSON text (one it refuses)."""
+    try:
+        claim_from_text(text)
+    except ClaimInputError as exc:
+        return exc.problem
+    return "not a JSON claim object"  # pragma: no cover - only records the reader refuses come here
 
 
 def _lines(path: Path, segment: Segment, counted: list[int]):
@@ -224,9 +234,11 @@ def read_spill(spill_dir: Path, part: int, sources: list[str], bases: list[list[
     return out
 
 
-def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile]) -> tuple[list[int], list[list[int]], list[str]]:
+def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile]
+            ) -> tuple[list[int], list[list[int]], list[tuple[int, int, str]]]:
     """The claim count of each partition, each segment's [source, first seq, first record number], and
-    the errors (at most ``MAX_ERRORS``, in input order, naming the file and the record)."""
+    the errors (at most ``MAX_ERRORS``, in input order: the source's place, the record number or -1 for the
+    whole file, and the message naming the file and the record)."""
     counts = [sum(c) for c in zip(*(r.counts for r in results))]
     bases, errors = [], []
     seq = 0
@@ -237,7 +249,8 @@ def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile])
         bases.append([segment.source, seq, record_base])
         for record, problem in result.errors:
             source = str(files[segment.source].path)
-            errors.append(problem if record is None else str(ClaimInputError(problem, source, record_base + record)))
+            errors.append((segment.source, -1, problem) if record is None else
+                          (segment.source, record_base + record, str(ClaimInputError(problem, source, record_base + record))))
         seq += result.claims
         record_base += result.lines
     return counts, bases, errors[:MAX_ERRORS]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 from hitbenefit.claims.model import (
@@ -598,10 +599,26 @@ def _parse(text: str | bytes, source: str, record: int | None) -> Any:
         raise ClaimInputError(f"not readable JSON ({exc})", source, record) from None
 
 
+def json_lines_start(first: str | bytes, second: str | bytes | None) -> bool:
+    """Whether a text is JSON Lines (one record a line, any of them possibly broken), judged by its first two
+    non-blank lines, stripped (``second`` None when there is no other): the first is a whole JSON object by itself,
+    or both open one ("{"), so that a broken first line costs only its record. (A pretty-printed object opens
+    with "{" alone, then a field.)"""
+    if first[:1] not in ("{", b"{") or len(first) < 2:
+        return False
+    if second is not None and second[:1] in ("{", b"{"):
+        return True
+    try:
+        return isinstance(loads_exact(first if isinstance(first, str) else first.decode("utf-8")), dict)
+    except ValueError:
+        return False
+
+
 def _json_lines(text: str) -> bool:
-    """Several lines that each hold one object: JSON Lines, even if one of them is broken."""
-    lines = [raw.strip() for raw in text.splitlines() if raw.strip()]
-    return len(lines) > 1 and len(lines[0]) > 1 and all(raw.startswith("{") for raw in lines)
+    """More than one non-blank line, and ``json_lines_start``: JSON Lines."""
+    lines = islice(filter(None, map(str.strip, text.splitlines())), 2)
+    first, second = next(lines, ""), next(lines, None)
+    return second is not None and json_lines_start(first, second)
 
 
 def iter_json_records(text: str, source: str) -> Iterator[tuple[int, Any]]:
