@@ -112,7 +112,8 @@ def test_every_bad_record_is_reported_at_once_in_input_order_as_adjudicate_repor
     adjudicate = subprocess.run([sys.executable, "-m", "hitbenefit", "adjudicate", str(path), "--format", "json"],
                                 capture_output=True, text=True)
     assert again.returncode == adjudicate.returncode == 2
-    assert again.stderr.splitlines() == adjudicate.stderr.splitlines() == [f"hitbenefit: {e}" for e in caught.value.errors]
+    reported = [f"hitbenefit: {e}" for e in caught.value.errors]
+    assert again.stderr.splitlines() == adjudicate.stderr.splitlines() == reported
     assert not (tmp_path / "out" / "decisions.jsonl").exists()
 
 

@@ -267,8 +267,8 @@ def _run(files: list, out: Path, workers: int | None, engine: str, partitions: i
         if pending:
             spilled = _read_json(work / "spill.done")
             if spilled["errors"]:  # the batch fails: its partitions are only read, for the rest of the bad records
-                raise input_errors([tuple(e) for e in spilled["errors"]]
-                                   + _check_partitions(work, pending, spilled["counts"], manifest["sources"], pool, rep))
+                found = _check_partitions(work, pending, spilled["counts"], manifest["sources"], pool, rep)
+                raise input_errors([tuple(e) for e in spilled["errors"]] + found)
             peaks.append(_adjudicate(work, pending, spilled["counts"], manifest["sources"], engine, tables, pool, rep,
                                      after_partition, spark_master))
         phases["adjudicate"] = time.perf_counter() - t

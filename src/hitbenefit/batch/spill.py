@@ -248,9 +248,11 @@ def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile]
             record_base = 0
         bases.append([segment.source, seq, record_base])
         for record, problem in result.errors:
-            source = str(files[segment.source].path)
-            errors.append((segment.source, -1, problem) if record is None else
-                          (segment.source, record_base + record, str(ClaimInputError(problem, source, record_base + record))))
+            if record is None:
+                errors.append((segment.source, -1, problem))
+                continue
+            number = record_base + record
+            errors.append((segment.source, number, str(ClaimInputError(problem, str(files[segment.source].path), number))))
         seq += result.claims
         record_base += result.lines
     return counts, bases, errors[:MAX_ERRORS]
