@@ -139,6 +139,33 @@ def test_supplier_registry_fills_what_the_claim_leaves_out(tmp_path):
     assert line["status"] == "denied" and line["reasons"][0]["key"] == "NOT_QUALIFIED_SUPPLIER"
 
 
+BIG_FIELD = '"' + "x" * 200_000 + '"'  # over the csv module's field size limit
+
+
+# Found 2026-12-08: each of these ended in a traceback (UnicodeDecodeError, csv.Error, AttributeError, TypeError).
+@pytest.mark.parametrize("option, name, content, says", [
+    ("--suppliers", "s.csv", b"npi,specialty,accreditation_expires,licensed_states\n1234567893,D\xff6,,\n",
+     "s.csv: not a UTF-8 CSV file ('utf-8' codec can't decode byte 0xff"),
+    ("--suppliers", "s.csv",
+     f"npi,specialty,accreditation_expires,licensed_states\n1234567893,{BIG_FIELD},,\n".encode(),
+     "s.csv: not a UTF-8 CSV file (field larger than field limit (131072))"),
+    ("--noc-names", "n.csv", b"name,category\nd\xffrug,1\n", "n.csv: not a UTF-8 CSV file ('utf-8' codec can't decode"),
+    ("--noc-names", "n.csv", f"name,category\n{BIG_FIELD},1\n".encode(),
+     "n.csv: not a UTF-8 CSV file (field larger than field limit (131072))"),
+    ("--noc-names", "n.csv", b"name,category\ndrug\n",
+     "n.csv, row 2: field category: must be 1, 2, 3 or excluded, not ''"),
+    ("--noc-names", "n.yaml", b"\xff\xfe", "n.yaml: not UTF-8 text ('utf-8' codec can't decode byte 0xff"),
+    ("--noc-names", "n.yaml", b"description: x\nentries: 5\n", "n.yaml: entries must be a list, found int"),
+])
+def test_a_bad_table_file_exits_2_naming_it_without_a_traceback(tmp_path, option, name, content, says):
+    path = tmp_path / name
+    path.write_bytes(content)
+    for command in (("adjudicate", EXAMPLE), ("batch", EXAMPLE, "--out", tmp_path / "out", "--no-progress")):
+        result = hitbenefit(*command, option, path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-500:]
+        assert result.stderr.startswith(f"hitbenefit: {tmp_path / says}"), result.stderr
+
+
 def test_rates_and_gaf_files_replace_the_bundled_tables(tmp_path):
     rates = tmp_path / "rates.csv"
     rates.write_text("year,locality,hcpcs,amount\n2025,national,G0089,300.00\n")

@@ -142,6 +142,17 @@ def test_bad_records_name_the_field():
         patient_from_json({"beneficiary": {"mbi": MBI, "part_b": "yes"}})
 
 
+def test_a_dispensing_csv_row_too_wide_or_unreadable_is_named():
+    """Found 2026-12-08: extra cells read as "field None", and a huge field ended in csv.Error's traceback."""
+    header = "mbi,dispensed_date,hcpcs,units\n"
+    records, errors = read_dispensing_csv(header + f"{MBI},2025-03-01,J1559,4,extra\n{MBI},2025-03-02,J1559,4\n",
+                                          "d.csv")
+    assert len(records) == 1 and errors == ["d.csv, row 2: more cells than the header's 4 columns"]
+    huge = '"' + "x" * 200_000 + '"'  # over the csv module's field size limit
+    records, errors = read_dispensing_csv(header + f"{MBI},2025-03-01,J1559,4\n{huge},2025-03-01,J1559,4\n", "d.csv")
+    assert len(records) == 1 and errors == ["d.csv, row 3: not readable CSV (field larger than field limit (131072))"]
+
+
 # ---- API ------------------------------------------------------------------------------------------
 def test_api_dispensing_build_and_which_benefit(client, keys):  # noqa: F811
     from hitbenefit.store.care import record_visit

@@ -105,10 +105,17 @@ def read_dispensing_csv(text: str, source: str) -> tuple[list[DispensingRecord],
     if unknown:
         return [], [f"{source}, header: unknown column(s) {', '.join(unknown)}"]
     records, errors = [], []
-    for row in reader:
-        values = {k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in row.items()}
-        try:
-            records.append(dispensing_from_json(values))
-        except CareInputError as exc:
-            errors.append(f"{source}, row {reader.line_num}, {exc}")
+    try:
+        for row in reader:
+            if None in row:  # csv.DictReader's key for the cells past the header's columns
+                errors.append(f"{source}, row {reader.line_num}: more cells than the header's {len(reader.fieldnames)} "
+                              f"columns")
+                continue
+            values = {k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in row.items()}
+            try:
+                records.append(dispensing_from_json(values))
+            except CareInputError as exc:
+                errors.append(f"{source}, row {reader.line_num}, {exc}")
+    except csv.Error as exc:  # a field over the csv module's size limit, say
+        errors.append(f"{source}, row {reader.line_num + 1}: not readable CSV ({exc})")
     return records, errors

@@ -58,6 +58,8 @@ def read_yaml(path: Path) -> Any:
             return yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ParameterError(f"{path}: not UTF-8 text ({exc})") from None
 
 
 def _keys(where: str, found: dict, required: set[str], optional: set[str] = frozenset()) -> None:
@@ -99,6 +101,8 @@ def _scalar(path: Path, name: str) -> Parameter:
 def _entries(path: Path) -> list[tuple[str, dict]]:
     doc = read_yaml(path)
     _keys(str(path), doc, {"description", "entries"})
+    if not isinstance(doc["entries"], list):
+        raise ParameterError(f"{path}: entries must be a list, found {type(doc['entries']).__name__}")
     return [(f"{path}, entry {i + 1}", entry) for i, entry in enumerate(doc["entries"])]
 
 
@@ -160,15 +164,18 @@ def _noc_category(where: str, category: Any) -> int | None:
 def read_noc_names_csv(path: Path) -> dict[str, NocDrugName]:
     """A contractor's NOC table as CSV with the header ``name,category[,reference]``."""
     out = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"name", "category"} <= set(reader.fieldnames):
-            raise ParameterError(f"{path}: header must be name,category[,reference]")
-        for row in reader:
-            where = f"{path}, row {reader.line_num}"
-            out[_noc_key(where, row["name"])] = NocDrugName(
-                row["name"].strip(), _noc_category(where, row["category"].strip()),
-                (row.get("reference") or f"contractor table {path.name}").strip(), "P")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"name", "category"} <= set(reader.fieldnames):
+                raise ParameterError(f"{path}: header must be name,category[,reference]")
+            for row in reader:
+                where = f"{path}, row {reader.line_num}"
+                out[_noc_key(where, row["name"])] = NocDrugName(
+                    row["name"].strip(), _noc_category(where, (row["category"] or "").strip()),
+                    (row.get("reference") or f"contractor table {path.name}").strip(), "P")
+    except (UnicodeDecodeError, csv.Error) as exc:  # bytes that are not UTF-8; a field over csv's size limit
+        raise ParameterError(f"{path}: not a UTF-8 CSV file ({exc})") from None
     return out
 
 
