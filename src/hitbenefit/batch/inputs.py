@@ -112,7 +112,7 @@ def is_json_lines(f: InputFile) -> bool:
     with f.path.open("rb") as handle:
         lines = filter(None, map(_strip, handle))
         first = next(lines, b"")
-        if first[:1] != b"{":
+        if first[:1] != b"{":  # not JSON Lines: the second line (a whole document's rest, perhaps) is not read
             return False
         return json_lines_start(first, next(lines, None))
 

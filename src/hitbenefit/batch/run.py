@@ -25,7 +25,7 @@ from hitbenefit.batch.core import (adjudicate_records, chunk_count, partition_si
                                    write_partition)
 from hitbenefit.batch.inputs import expand_inputs, fingerprint, total_bytes
 from hitbenefit.batch.output import Summary, assemble
-from hitbenefit.batch.spill import Spilled, combine, read_spill, segments, spill_segment
+from hitbenefit.batch.spill import InputError, Spilled, combine, read_spill, segments, spill_segment
 from hitbenefit.claims.read_json import ClaimInputError
 
 FORMAT_VERSION = 7
@@ -39,11 +39,6 @@ class BatchError(Exception):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         super().__init__("; ".join(errors[:3]))
-
-
-InputError = tuple[int, int, str]
-"""A bad record: its input file's place among the sources, its record number (-1 for the whole file) and the
-message naming both; sorted, such errors are in input order."""
 
 
 def input_errors(errors: list[InputError]) -> BatchError:

@@ -50,6 +50,7 @@ def run_spark(work: Path, pending: list[int], sources: list[str], tables, rep, c
     """Adjudicate the ``pending`` partitions as Spark tasks (largest first, so the last task is short);
     the Python workers' peak memory (MB)."""
     from hitbenefit.batch.run import _process_star, input_errors
+    from hitbenefit.batch.spill import InputError
 
     sc = spark_session(master).sparkContext
     options, folder = tables, str(work)
@@ -59,7 +60,7 @@ def run_spark(work: Path, pending: list[int], sources: list[str], tables, rep, c
         for p in numbers:
             yield _process_star((folder, p, sources, options))
 
-    errors: list = []
+    errors: list[InputError] = []
     peak = 0.0
     for _p, n, errs, worker_peak in sc.parallelize(order, len(order)).mapPartitions(task).collect():
         errors.extend(errs)

@@ -234,8 +234,13 @@ def read_spill(spill_dir: Path, part: int, sources: list[str], bases: list[list[
     return out
 
 
+InputError = tuple[int, int, str]
+"""A bad record: its input file's place among the sources, its record number (-1 for the whole file) and the
+message naming both; sorted, such errors are in input order."""
+
+
 def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile]
-            ) -> tuple[list[int], list[list[int]], list[tuple[int, int, str]]]:
+            ) -> tuple[list[int], list[list[int]], list[InputError]]:
     """The claim count of each partition, each segment's [source, first seq, first record number], and
     the errors (at most ``MAX_ERRORS``, in input order: the source's place, the record number or -1 for the
     whole file, and the message naming the file and the record)."""
@@ -251,8 +256,8 @@ def combine(segs: list[Segment], results: list[Spilled], files: list[InputFile]
             if record is None:
                 errors.append((segment.source, -1, problem))
                 continue
-            number = record_base + record
-            errors.append((segment.source, number, str(ClaimInputError(problem, str(files[segment.source].path), number))))
+            number, source = record_base + record, str(files[segment.source].path)
+            errors.append((segment.source, number, str(ClaimInputError(problem, source, number))))
         seq += result.claims
         record_base += result.lines
     return counts, bases, errors[:MAX_ERRORS]

@@ -32,12 +32,13 @@ def read_suppliers(path: Path) -> dict[str, Supplier]:
                 except ValueError:
                     raise ClaimInputError(f"expected a date YYYY-MM-DD, found {expires!r}",
                                           field="accreditation_expires", **where) from None
-                states = [s.strip().upper() for s in (row["licensed_states"] or "").split(";") if s.strip()]
+                states = (row["licensed_states"] or "").strip()
                 out[npi] = Supplier(
                     npi=npi,
                     specialty=(row["specialty"] or "").strip() or None,
                     accreditation_expires=expires_on,
-                    licensed_states=tuple(states) if (row["licensed_states"] or "").strip() else None,
+                    licensed_states=(tuple(s.strip().upper() for s in states.split(";") if s.strip())
+                                     if states else None),
                 )
     except (UnicodeDecodeError, csv.Error) as exc:  # bytes that are not UTF-8; a field over csv's size limit
         raise ClaimInputError(f"not a UTF-8 CSV file ({exc})", str(path)) from None
